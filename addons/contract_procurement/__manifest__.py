@@ -1,0 +1,20 @@
+{
+    "name": "Contract Procurement",
+    "summary": "Supplier contracts, contract prices on purchase orders, three-way match",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Purchase",
+    "website": "https://github.com/hcsc-odoo/healthcare-supply-chain",
+    "author": "Healthcare Supply Chain Contributors",
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["purchase_stock", "account", "integration_queue"],
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence.xml",
+        "data/integration_audit_rule.xml",
+        "views/purchase_contract_views.xml",
+        "views/menus.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,1 @@
+from . import purchase_contract, purchase_contract_line

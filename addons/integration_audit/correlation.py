@@ -1,0 +1,109 @@
+"""Correlation IDs: parse them from HTTP headers, make new ones, carry them.
+
+A correlation ID ties together everything one unit of work causes: the inbound
+request, the jobs it queues, the records they change and the outbound calls
+they make. It travels in the environment context under ``correlation_id``.
+
+The public API other addons use::
+
+    from odoo.addons.integration_audit.correlation import (
+        get_correlation_id, with_correlation_id, outbound_headers,
+    )
+
+    cid = get_correlation_id(env)             # current ID (never empty)
+    records = with_correlation_id(records, cid)
+    requests.post(url, headers=outbound_headers(env), timeout=10)
+"""
+
+import re
+import uuid
+
+CONTEXT_KEY = "correlation_id"
+HEADER = "X-Correlation-ID"
+MAX_LENGTH = 128
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,%d}$" % (MAX_LENGTH - 1))
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+def new_correlation_id():
+    """Return a fresh correlation ID: 32 lowercase hex digits, W3C trace-id shaped."""
+    return uuid.uuid4().hex
+
+
+def clean_correlation_id(value):
+    """Return ``value`` stripped if it is an acceptable correlation ID, else None.
+
+    Only a conservative character set is accepted so that an ID can be echoed in
+    headers, logged and searched without escaping.
+    """
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if _VALID_ID.match(value) else None
+
+
+def trace_id_from_traceparent(value):
+    """Return the trace-id of a W3C ``traceparent`` header, or None if invalid."""
+    if not value or not isinstance(value, str):
+        return None
+    match = _TRACEPARENT.match(value.strip().lower())
+    if not match:
+        return None
+    version, trace_id, parent_id, _flags = match.groups()
+    if version == "ff" or set(trace_id) == {"0"} or set(parent_id) == {"0"}:
+        return None
+    return trace_id
+
+
+def correlation_id_from_headers(headers):
+    """Pick the correlation ID of an inbound request.
+
+    ``X-Correlation-ID`` wins, then the trace-id of ``traceparent``; None when
+    neither carries a valid value (the caller then makes a new one).
+    """
+    return clean_correlation_id(headers.get(HEADER)) or trace_id_from_traceparent(
+        headers.get("traceparent")
+    )
+
+
+def get_correlation_id(env):
+    """Return the correlation ID of the current unit of work.
+
+    Looked up in the context, then on the current HTTP request; failing both, one
+    ID is made for the transaction and kept on the cursor so that every event of
+    that transaction shares it.
+    """
+    cid = env.context.get(CONTEXT_KEY)
+    if cid:
+        return cid
+    request = _current_request()
+    if request is not None and getattr(request, "correlation_id", None):
+        return request.correlation_id
+    cache = getattr(env.cr, "cache", None)
+    if cache is None:
+        return new_correlation_id()
+    return cache.setdefault(CONTEXT_KEY, new_correlation_id())
+
+
+def with_correlation_id(records, correlation_id=None):
+    """Return ``records`` with ``correlation_id`` (or the current one) in context."""
+    return records.with_context(**{CONTEXT_KEY: correlation_id or get_correlation_id(records.env)})
+
+
+def outbound_headers(env, correlation_id=None):
+    """Headers that carry the correlation ID on an outbound HTTP call."""
+    cid = correlation_id or get_correlation_id(env)
+    headers = {HEADER: cid}
+    if re.fullmatch(r"[0-9a-f]{32}", cid) and set(cid) != {"0"}:
+        headers["traceparent"] = f"00-{cid}-{uuid.uuid4().hex[:16]}-01"
+    return headers
+
+
+def _current_request():
+    from odoo.http import request  # noqa: PLC0415 - odoo.http is heavy, import lazily
+
+    try:
+        return request._get_current_object() if request else None
+    except RuntimeError:
+        return None

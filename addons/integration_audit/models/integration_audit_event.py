@@ -1,0 +1,478 @@
+import json
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from .. import chain
+from ..correlation import get_correlation_id
+
+_logger = logging.getLogger(__name__)
+
+EVENT_TYPES = [
+    ("inbound_received", "Inbound received"),
+    ("inbound_rejected", "Inbound rejected"),
+    ("job_started", "Job started"),
+    ("job_done", "Job done"),
+    ("job_failed", "Job failed"),
+    ("outbound_sent", "Outbound sent"),
+    ("outbound_failed", "Outbound failed"),
+    ("record_created", "Record created"),
+    ("record_changed", "Record changed"),
+    ("record_deleted", "Record deleted"),
+    ("business_exception", "Business exception"),
+    ("manual_action", "Manual action"),
+    ("config_change", "Configuration change"),
+    ("retention_purge", "Retention purge"),
+]
+
+# Columns written by the single INSERT path, in order.
+INSERT_COLUMNS = (
+    "correlation_id",
+    "event_type",
+    "user_id",
+    "partner_code",
+    "res_model",
+    "res_id",
+    "res_name",
+    "summary",
+    "details",
+    "payload_sha256",
+    "company_id",
+)
+
+SEAL_LOCK_KEY = 74_211_001  # pg advisory lock taken by the sealer only
+
+
+class IntegrationAuditEvent(models.Model):
+    """One fact of the audit trail. Append-only: inserted, sealed, never changed.
+
+    Other addons log with :meth:`log`; record changes are logged by audit rules.
+    """
+
+    _name = "integration.audit.event"
+    _inherit = ["integration.audit.append.only"]
+    _description = "Integration Audit Event"
+    _order = "timestamp desc, id desc"
+    _rec_name = "summary"
+    _log_access = False
+    _audit_purgeable = True
+
+    timestamp = fields.Datetime(required=True, readonly=True, index=True)
+    correlation_id = fields.Char(readonly=True, index=True)
+    event_type = fields.Selection(EVENT_TYPES, required=True, readonly=True, index=True)
+    user_id = fields.Many2one("res.users", "User", readonly=True, ondelete="restrict")
+    partner_code = fields.Char("Integration Partner", readonly=True, index=True)
+    res_model = fields.Char("Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference("Record ID", model_field="res_model", readonly=True)
+    res_name = fields.Char("Record", readonly=True)
+    summary = fields.Char(readonly=True)
+    details = fields.Text(readonly=True, help="Canonical JSON; part of the sealed content.")
+    details_html = fields.Html("Changes", compute="_compute_details_html", sanitize=False)
+    payload_sha256 = fields.Char("Payload SHA-256", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, ondelete="restrict", index=True)
+    seal_sequence = fields.Integer(compute="_compute_seal", string="Chain Position")
+    event_hash = fields.Char(compute="_compute_seal")
+    chain_hash = fields.Char(compute="_compute_seal")
+
+    def _compute_details_html(self):
+        for event in self:
+            event.details_html = self._render_details(event.details)
+
+    def _compute_seal(self):
+        seals = self.env["integration.audit.seal"].sudo().search([("event_id", "in", self.ids)])
+        by_event = {seal.event_id: seal for seal in seals}
+        for event in self:
+            seal = by_event.get(event.id)
+            event.seal_sequence = seal.sequence if seal else 0
+            event.event_hash = seal.event_hash if seal else False
+            event.chain_hash = seal.chain_hash if seal else False
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_open_trace(self):
+        """Every event of this event's correlation ID, oldest first."""
+        self.ensure_one()
+        return self._action_trace([self.correlation_id] if self.correlation_id else [], self)
+
+    @api.model
+    def action_trace_records(self, records):
+        """Events of every unit of work that touched ``records``, oldest first."""
+        events = self.search([("res_model", "=", records._name), ("res_id", "in", records.ids)])
+        cids = sorted(set(events.mapped("correlation_id")) - {False})
+        return self._action_trace(cids, events)
+
+    @api.model
+    def _action_trace(self, correlation_ids, events):
+        domain = ["|", ("id", "in", events.ids), ("correlation_id", "in", correlation_ids)]
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Audit Trace"),
+            "res_model": self._name,
+            "view_mode": "list,form",
+            "views": [
+                (
+                    self.env.ref("integration_audit.integration_audit_event_view_list_trace").id,
+                    "list",
+                ),
+                (False, "form"),
+            ],
+            "domain": domain,
+            "context": {"search_default_group_by_correlation": len(correlation_ids) > 1},
+        }
+
+    # ------------------------------------------------------------------
+    # Logging API
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _log(
+        self,
+        event_type,
+        summary,
+        records=None,
+        details=None,
+        payload=None,
+        partner_code=None,
+        correlation_id=None,
+    ):
+        """Append one event per record in ``records`` (or one event without record).
+
+        :param event_type: a key of :data:`EVENT_TYPES`
+        :param summary: short text for people
+        :param records: the record(s) concerned, optional
+        :param details: JSON-able structure, optional
+        :param payload: bytes or str whose SHA-256 is kept (the payload itself is not)
+        :param partner_code: the integration partner acting, when known
+        :return: the new events
+        """
+        payload_sha = None
+        if payload is not None:
+            payload_sha = chain.sha256_hex(payload)
+        base = {
+            "event_type": event_type,
+            "summary": summary,
+            "details": details,
+            "payload_sha256": payload_sha,
+            "partner_code": partner_code,
+            "correlation_id": correlation_id,
+        }
+        if not records:
+            return self._append([base])
+        return self._append([dict(base, record=record) for record in records])
+
+    @api.model
+    def _append(self, entries):
+        """Insert events in one statement and queue them for sealing.
+
+        Each entry is a dict with the keys of :data:`INSERT_COLUMNS` (any may be
+        missing) and optionally ``record``, from which model, id, display name and
+        company are taken.
+        """
+        if not entries:
+            return self.browse()
+        env = self.env
+        default_cid = get_correlation_id(env)
+        default_partner = env.context.get("integration_partner_code")
+        rows = []
+        for entry in entries:
+            record = entry.get("record")
+            details = entry.get("details")
+            if details is not None and not isinstance(details, str):
+                details = chain.canonical_json(details)
+            company_id = entry.get("company_id")
+            if record is not None:
+                company_id = company_id or self._record_company_id(record)
+            rows.append(
+                (
+                    (entry.get("correlation_id") or default_cid)[:128],
+                    entry["event_type"],
+                    entry.get("user_id") or env.uid,
+                    entry.get("partner_code") or default_partner,
+                    record._name if record is not None else entry.get("res_model"),
+                    record.id if record is not None else entry.get("res_id"),
+                    entry.get("res_name") or (record.display_name if record is not None else None),
+                    (entry.get("summary") or "")[:500],
+                    details,
+                    entry.get("payload_sha256"),
+                    company_id or env.company.id,
+                )
+            )
+        placeholders = SQL(", ").join(
+            SQL("((now() at time zone 'UTC'), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", *row)
+            for row in rows
+        )
+        env.cr.execute(
+            SQL(
+                """
+                WITH inserted AS (
+                    INSERT INTO integration_audit_event (timestamp, %s) VALUES %s RETURNING id
+                ), pending AS (
+                    INSERT INTO integration_audit_pending (event_id) SELECT id FROM inserted
+                )
+                SELECT id FROM inserted ORDER BY id
+                """,
+                SQL(", ").join(SQL.identifier(col) for col in INSERT_COLUMNS),
+                placeholders,
+            )
+        )
+        return self.browse([row[0] for row in env.cr.fetchall()])
+
+    @api.model
+    def _record_company_id(self, record):
+        field = record._fields.get("company_id")
+        if field is not None and field.type == "many2one" and field.comodel_name == "res.company":
+            return record.company_id.id or None
+        return None
+
+    # ------------------------------------------------------------------
+    # Sealing and verification
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _seal_pending(self, limit=10000):
+        """Seal committed, unsealed events in order; return how many were sealed.
+
+        Only the sealer serialises (on an advisory lock it merely tries): writers
+        never wait for it. Events committed later are sealed by the next run.
+        """
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        if not cr.fetchone()[0]:
+            return 0
+        cr.execute(
+            "SELECT sequence, chain_hash FROM integration_audit_seal ORDER BY sequence DESC LIMIT 1"
+        )
+        last = cr.fetchone()
+        sequence, prev_hash = last if last else (0, chain.GENESIS)
+        cr.execute(
+            """
+            SELECT e.* FROM integration_audit_pending p
+              JOIN integration_audit_event e ON e.id = p.event_id
+             ORDER BY e.id LIMIT %s
+            """,
+            [limit],
+        )
+        rows = cr.dictfetchall()
+        if not rows:
+            return 0
+        seals = []
+        for row in rows:
+            sequence += 1
+            ev_hash = chain.event_hash(row)
+            prev_hash = chain.chain_hash(prev_hash, ev_hash)
+            seals.append((sequence, row["id"], ev_hash, prev_hash))
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO integration_audit_seal
+                       (sequence, event_id, event_hash, chain_hash, sealed_at)
+                VALUES %s
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s, %s, %s, now() at time zone 'UTC')", *seal) for seal in seals
+                ),
+            )
+        )
+        cr.execute(
+            "DELETE FROM integration_audit_pending WHERE event_id = ANY(%s)",
+            [[seal[1] for seal in seals]],
+        )
+        return len(seals)
+
+    @api.model
+    def _cron_seal(self):
+        """Seal every pending event, committing after each batch (the cron owns its cursor)."""
+        total = 0
+        while True:
+            sealed = self._seal_pending()
+            # commit per batch: a crash keeps the batches already sealed
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            total += sealed
+            if not sealed:
+                break
+        return total
+
+    @api.model
+    def _verify_chain(self, batch_size=5000):
+        """Verify the whole chain; return a report dict.
+
+        ``ok`` is False when a link is broken (``error`` says which and why) or
+        an event exists that is neither sealed nor waiting to be sealed.
+        """
+        cr = self.env.cr
+        purged = chain.RangeSet()
+        cr.execute(
+            "SELECT details FROM integration_audit_event WHERE event_type = 'retention_purge'"
+        )
+        for (details,) in cr.fetchall():
+            for first, last in json.loads(details or "{}").get("purged_ranges", []):
+                purged.add(first, last)
+        verifier = chain.ChainVerifier(purged=purged)
+        after = 0
+        while True:
+            cr.execute(
+                """
+                SELECT s.sequence, s.event_id, s.event_hash, s.chain_hash, e.*
+                  FROM integration_audit_seal s
+                  LEFT JOIN integration_audit_event e ON e.id = s.event_id
+                 WHERE s.sequence > %s
+                 ORDER BY s.sequence
+                 LIMIT %s
+                """,
+                [after, batch_size],
+            )
+            links = cr.dictfetchall()
+            if not links:
+                break
+            for link in links:
+                link["event"] = link if link["id"] is not None else None
+                if not verifier.check(link):
+                    return self._verify_report(verifier)
+            after = links[-1]["sequence"]
+        cr.execute(
+            """
+            SELECT e.id FROM integration_audit_event e
+             WHERE NOT EXISTS (SELECT 1 FROM integration_audit_seal s WHERE s.event_id = e.id)
+               AND NOT EXISTS (SELECT 1 FROM integration_audit_pending p WHERE p.event_id = e.id)
+             ORDER BY e.id LIMIT 1
+            """
+        )
+        stray = cr.fetchone()
+        if stray:
+            verifier.error = {
+                "sequence": None,
+                "event_id": stray[0],
+                "reason": "event was inserted outside the audit API (never queued for sealing)",
+            }
+        return self._verify_report(verifier)
+
+    @api.model
+    def _verify_report(self, verifier):
+        self.env.cr.execute("SELECT count(*) FROM integration_audit_pending")
+        return {
+            "ok": verifier.error is None,
+            "checked": verifier.checked,
+            "pending": self.env.cr.fetchone()[0],
+            "error": verifier.error,
+        }
+
+    # ------------------------------------------------------------------
+    # Rendering
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _render_details(self, details_text):
+        if not details_text:
+            return False
+        try:
+            details = json.loads(details_text)
+        except ValueError:
+            return Markup("<pre>%s</pre>") % details_text
+        changes = details.get("changes") if isinstance(details, dict) else None
+        if not changes:
+            return Markup("<pre>%s</pre>") % json.dumps(details, indent=2, ensure_ascii=False)
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>")
+            % (
+                change.get("field"),
+                self._render_value(change.get("old")),
+                self._render_value(change.get("new")),
+            )
+            for change in changes
+        )
+        return (
+            Markup(
+                '<table class="table table-sm o_audit_changes"><thead><tr><th>%s</th><th>%s</th>'
+                "<th>%s</th></tr></thead><tbody>"
+            )
+            % (_("Field"), _("Old value"), _("New value"))
+            + rows
+            + Markup("</tbody></table>")
+        )
+
+    @api.model
+    def _render_value(self, value):
+        if value is None:
+            return ""
+        if isinstance(value, (dict, list)):
+            return escape(json.dumps(value, ensure_ascii=False))
+        return escape(str(value))
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_days(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("integration_audit.retention_days", "2555")
+        )
+        return max(int(value), 1)
+
+    @api.model
+    def _purge_batch(self, cutoff, batch_size=1000):
+        """Delete one batch of sealed events older than ``cutoff`` and not held.
+
+        The deletion and its checkpoint event (which lists the purged ids, so
+        that the chain verifies without them) are one transaction. Return the
+        number of events purged.
+        """
+        cr = self.env.cr
+        held = self.env["integration.audit.legal.hold"]._held_events_condition("e")
+        cr.execute(
+            SQL(
+                """
+                SELECT e.id FROM integration_audit_event e
+                 WHERE e.timestamp < %s
+                   AND e.event_type != 'retention_purge'
+                   AND EXISTS (SELECT 1 FROM integration_audit_seal s WHERE s.event_id = e.id)
+                   AND NOT %s
+                 ORDER BY e.id
+                 LIMIT %s
+                """,
+                cutoff,
+                held,
+                batch_size,
+            )
+        )
+        ids = [row[0] for row in cr.fetchall()]
+        if not ids:
+            return 0
+        cr.execute("SELECT set_config('integration_audit.purge', 'on', true)")
+        cr.execute("DELETE FROM integration_audit_event WHERE id = ANY(%s)", [ids])
+        cr.execute("SELECT set_config('integration_audit.purge', 'off', true)")
+        self.sudo()._log(
+            "retention_purge",
+            "Retention purge of %s events older than %s" % (len(ids), cutoff),
+            details={
+                "cutoff": str(cutoff),
+                "count": len(ids),
+                "purged_ranges": chain.compress_ranges(ids),
+            },
+        )
+        return len(ids)
+
+    @api.model
+    def _cron_purge(self, batch_size=1000, max_batches=1000):
+        """Purge events past retention in batches, sealing first so none is lost."""
+        self._cron_seal()
+        cutoff = fields.Datetime.now() - timedelta(days=self._retention_days())
+        total = 0
+        for _batch in range(max_batches):
+            purged = self._purge_batch(cutoff, batch_size=batch_size)
+            # commit per batch: each batch and its checkpoint stand together
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            total += purged
+            if purged < batch_size:
+                break
+        if total:
+            _logger.info("audit retention purged %s events older than %s", total, cutoff)
+        return total

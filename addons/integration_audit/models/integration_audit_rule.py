@@ -1,0 +1,155 @@
+from collections import namedtuple
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.tools.safe_eval import safe_eval
+
+# What the ORM hooks need to know of a rule, cached per registry.
+AuditSpec = namedtuple("AuditSpec", "rule_id operations field_names domain configuration")
+
+# Fields never worth an audit line: bookkeeping, chatter and followers.
+IGNORED_FIELDS = frozenset(
+    {"create_uid", "create_date", "write_uid", "write_date", "__last_update", "display_name"}
+)
+IGNORED_PREFIXES = ("message_", "activity_", "website_message", "rating_")
+
+
+class IntegrationAuditRule(models.Model):
+    """Which model's creates, writes and deletes are audited, and which fields."""
+
+    _name = "integration.audit.rule"
+    _description = "Audit Rule"
+    _inherit = ["mail.thread"]
+    _order = "model_id, id"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    model_id = fields.Many2one(
+        "ir.model",
+        required=True,
+        ondelete="cascade",
+        tracking=True,
+        domain=[("transient", "=", False)],
+    )
+    model_name = fields.Char("Model Name", related="model_id.model", store=True, index=True)
+    log_create = fields.Boolean("Log Creation", default=True, tracking=True)
+    log_write = fields.Boolean("Log Changes", default=True, tracking=True)
+    log_unlink = fields.Boolean("Log Deletion", default=True, tracking=True)
+    field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Fields",
+        domain="[('model_id', '=', model_id), ('store', '=', True)]",
+        help="Leave empty to audit every stored field.",
+    )
+    domain = fields.Char(
+        default="[]", help="Only records matching this domain are audited.", tracking=True
+    )
+    configuration = fields.Boolean(
+        help="Changes to this model are configuration changes (logged as such).",
+        tracking=True,
+    )
+    action_id = fields.Many2one(
+        "ir.actions.server", "Trace Action", readonly=True, copy=False, ondelete="set null"
+    )
+
+    _sql_constraints = [
+        ("model_unique", "UNIQUE(model_id)", "A model has one audit rule."),
+    ]
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for rule in self:
+            try:
+                domain = safe_eval(rule.domain or "[]")
+                self.env[rule.model_name].sudo().search_count(domain, limit=1)
+            except Exception as error:
+                raise ValidationError(
+                    _(
+                        "The domain of audit rule %(rule)s is not valid: %(error)s",
+                        rule=rule.name,
+                        error=error,
+                    )
+                ) from error
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules._sync_trace_action()
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"model_id", "active"} & set(vals):
+            self._sync_trace_action()
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        self.action_id.unlink()
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    def _sync_trace_action(self):
+        """Offer "Audit Trace" in the Action menu of audited models."""
+        for rule in self.sudo():
+            if not rule.active:
+                rule.action_id.unlink()
+                continue
+            vals = {
+                "name": _("Audit Trace"),
+                "model_id": rule.model_id.id,
+                "binding_model_id": rule.model_id.id,
+                "binding_view_types": "form,list",
+                "state": "code",
+                "groups_id": [(6, 0, [self.env.ref("integration_audit.group_audit_viewer").id])],
+                "code": "action = env['integration.audit.event'].action_trace_records(records)",
+            }
+            if rule.action_id:
+                rule.action_id.write(vals)
+            else:
+                rule.action_id = self.env["ir.actions.server"].create(vals)
+
+    @api.model
+    @tools.ormcache()
+    def _get_specs(self):
+        """{model name: AuditSpec} for active rules; cached until a rule changes."""
+        specs = {}
+        for rule in self.sudo().search([]):
+            operations = frozenset(
+                op
+                for op, flag in (
+                    ("create", rule.log_create),
+                    ("write", rule.log_write),
+                    ("unlink", rule.log_unlink),
+                )
+                if flag
+            )
+            if rule.model_name not in self.env:
+                continue
+            field_names = (
+                frozenset(rule.field_ids.mapped("name"))
+                if rule.field_ids
+                else self._default_field_names(self.env[rule.model_name])
+            )
+            domain = safe_eval(rule.domain or "[]")
+            specs[rule.model_name] = AuditSpec(
+                rule.id,
+                operations,
+                field_names,
+                tuple(domain) if domain else None,
+                rule.configuration,
+            )
+        return specs
+
+    @api.model
+    def _default_field_names(self, model):
+        return frozenset(
+            name
+            for name, field in model._fields.items()
+            if field.store
+            and field.type != "binary"
+            and name not in IGNORED_FIELDS
+            and not name.startswith(IGNORED_PREFIXES)
+        )

@@ -1,0 +1,1 @@
+from . import integration_audit_export, integration_audit_verify
