@@ -12,7 +12,14 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "views/integration_partner_views.xml",
+        "views/integration_message_views.xml",
         "views/menus.xml",
+        "data/ir_cron.xml",
+        "data/ir_config_parameter.xml",
+        "data/integration_message_type.xml",
+        "data/integration_audit_rule.xml",
     ],
+    "demo": ["demo/integration_partner_demo.xml"],
     "installable": True,
 }

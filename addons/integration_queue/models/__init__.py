@@ -1,0 +1,11 @@
+from . import (
+    integration_gateway,
+    integration_job,
+    integration_message,
+    integration_message_type,
+    integration_partner,
+    integration_partner_secret,
+    integration_ping,
+    integration_queue_counter,
+    integration_queue_stat,
+)

@@ -1,0 +1,128 @@
+import hmac
+import json
+
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+from odoo.tools import config
+
+from odoo.addons.integration_audit.correlation import (
+    CONTEXT_KEY,
+    correlation_id_from_headers,
+    new_correlation_id,
+)
+
+METRICS_TOKEN_OPTION = "integration_queue_metrics_token"
+
+
+class IntegrationGatewayController(http.Controller):
+    """HTTP face of the gateway: parse, hand over, answer. No logic here."""
+
+    def _env(self):
+        cid = (
+            getattr(request, "correlation_id", None)
+            or correlation_id_from_headers(request.httprequest.headers)
+            or new_correlation_id()
+        )
+        request.correlation_id = cid
+        return request.env(
+            user=SUPERUSER_ID, context=dict(request.env.context, **{CONTEXT_KEY: cid})
+        )
+
+    def _json(self, answer):
+        # X-Correlation-ID itself is added by integration_audit's ir.http to every answer
+        headers = [("Content-Type", "application/json"), *answer.headers.items()]
+        return request.make_response(json.dumps(answer.body), headers=headers, status=answer.status)
+
+    @http.route(
+        "/integration/v1/inbound/<string:message_type>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def inbound(self, message_type, **_kwargs):
+        env = self._env()
+        httprequest = request.httprequest
+        gateway = env["integration.gateway"]
+        limit = gateway._max_body_bytes()
+        if (httprequest.content_length or 0) > limit:
+            body = b""  # do not read what we refuse anyway
+        else:
+            # cached by werkzeug: a replay after a serialization failure reads it again
+            body = httprequest.get_data(cache=True)[: limit + 1]
+        answer = gateway._receive(
+            message_type,
+            dict(httprequest.headers),
+            body,
+            httprequest.headers.get("Content-Type"),
+            httprequest.content_length,
+        )
+        return self._json(answer)
+
+    @http.route(
+        "/integration/v1/messages/<string:external_id>",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def message_status(self, external_id, **_kwargs):
+        env = self._env()
+        answer = env["integration.gateway"]._message_status(
+            external_id, dict(request.httprequest.headers)
+        )
+        return self._json(answer)
+
+    @http.route(
+        "/integration/v1/health",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def health(self, **_kwargs):
+        env = self._env()
+        env.cr.execute("SELECT 1")
+        return request.make_response(
+            json.dumps({"status": "ok"}),
+            headers=[("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+        )
+
+    @http.route(
+        "/integration/v1/metrics",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def metrics(self, **_kwargs):
+        env = self._env()
+        token = config.get(METRICS_TOKEN_OPTION)
+        offered = request.httprequest.headers.get("Authorization", "")
+        offered = offered[7:] if offered.lower().startswith("bearer ") else ""
+        cid = env.context[CONTEXT_KEY]
+        if not token or not hmac.compare_digest(offered.encode(), str(token).encode()):
+            return request.make_response(
+                json.dumps(
+                    {
+                        "error": {
+                            "code": "unauthorized",
+                            "message": "metrics token required",
+                            "field": "Authorization",
+                            "correlation_id": cid,
+                        }
+                    }
+                ),
+                headers=[("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
+                status=401,
+            )
+        return request.make_response(
+            env["integration.gateway"]._metrics_text(),
+            headers=[("Content-Type", "text/plain; version=0.0.4")],
+        )

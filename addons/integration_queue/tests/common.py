@@ -1,0 +1,120 @@
+import contextlib
+import json
+import time
+import uuid
+
+from odoo.tests import HttpCase, TransactionCase
+from odoo.tools import config
+
+from .. import secret_box, signing
+
+TEST_KEY = secret_box.generate_key()
+
+
+@contextlib.contextmanager
+def encryption_key(key=TEST_KEY):
+    """Set (or, with None, remove) the secret encryption key of the config file."""
+    sentinel = object()
+    previous = config.options.get(secret_box.CONFIG_OPTION, sentinel)
+    if key is None:
+        config.options.pop(secret_box.CONFIG_OPTION, None)
+    else:
+        config.options[secret_box.CONFIG_OPTION] = key
+    try:
+        yield
+    finally:
+        if previous is sentinel:
+            config.options.pop(secret_box.CONFIG_OPTION, None)
+        else:
+            config.options[secret_box.CONFIG_OPTION] = previous
+
+
+class QueueMixin:
+    """Shared set-up and helpers for queue tests (an API, not just fixtures)."""
+
+    @classmethod
+    def _setup_env(cls):
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls._key = encryption_key()
+        cls._key.__enter__()
+        cls.addClassCleanup(cls._key.__exit__, None, None, None)
+
+    @classmethod
+    def _setup_records(cls):
+        cls.ping_type = cls.env.ref("integration_queue.message_type_ping")
+        cls.partner = cls.env["integration.partner"].create(
+            {
+                "code": "TEST-EHR",
+                "name": "Test EHR",
+                "rate_limit": 1000,
+                "message_type_ids": [(6, 0, cls.ping_type.ids)],
+            }
+        )
+        cls.secret = signing.generate_secret()
+        cls.env["integration.partner.secret"]._store(cls.partner, cls.secret)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_env()
+        cls._setup_records()
+
+    # helpers -----------------------------------------------------------
+
+    def new_id(self):
+        return "msg_" + uuid.uuid4().hex
+
+    def signed(self, body, msg_id=None, secret=None, partner_code=None, timestamp=None):
+        """Headers of a correctly signed request (override any of them)."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        body_bytes = body.encode() if isinstance(body, str) else body
+        msg_id = msg_id or self.new_id()
+        headers = signing.sign_headers(
+            secret or self.secret, msg_id, body_bytes, timestamp=timestamp or int(time.time())
+        )
+        headers["X-Partner-Code"] = partner_code or self.partner.code
+        headers["Content-Type"] = "application/json"
+        return headers, body_bytes
+
+    def receive(self, body, message_type="integration.ping", **kwargs):
+        """Hand a signed message to the gateway (no HTTP); return the Answer."""
+        headers, body_bytes = self.signed(body, **kwargs)
+        return self.env["integration.gateway"]._receive(
+            message_type, headers, body_bytes, headers["Content-Type"], len(body_bytes)
+        )
+
+    def run_jobs(self, lane=None, max_batches=50):
+        """Run ready jobs like the lane crons do, without committing."""
+        Job = self.env["integration.job"]
+        lanes = [lane] if lane else ["critical", "standard", "bulk"]
+        total = 0
+        for _round in range(max_batches):
+            done = sum(Job._run_batch(name, 20) for name in lanes)
+            total += done
+            if not done:
+                break
+        return total
+
+    def message(self, external_id):
+        return self.env["integration.message"].search(
+            [("external_id", "=", external_id), ("partner_id", "=", self.partner.id)]
+        )
+
+    @contextlib.contextmanager
+    def trap_jobs(self):
+        """Collect the jobs enqueued inside the block (to test enqueueing apart from running)."""
+        Job = self.env["integration.job"]
+        before = Job.search([], order="id desc", limit=1).id or 0
+        trapped = Job.browse()
+        holder = {"jobs": trapped}
+        yield holder
+        holder["jobs"] = Job.search([("id", ">", before)], order="id")
+
+
+class QueueCase(QueueMixin, TransactionCase):
+    pass
+
+
+class QueueHttpCase(QueueMixin, HttpCase):
+    pass

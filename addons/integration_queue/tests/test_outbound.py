@@ -1,0 +1,138 @@
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .. import signing
+from .common import QueueCase
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A partner endpoint on 127.0.0.1 answering with the statuses it is told."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        server = self.server
+        server.received.append((dict(self.headers), body))
+        status = server.statuses.pop(0) if server.statuses else 200
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(QueueCase):
+    @classmethod
+    def _setup_records(cls):  # pylint: disable=missing-return
+        super()._setup_records()
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+        cls.server.received = []
+        cls.server.statuses = []
+        thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
+        thread.start()
+        cls.addClassCleanup(cls.server.shutdown)
+        cls.out_type = cls.env["integration.message.type"].create(
+            {"code": "test.notice", "name": "Notice", "direction": "outbound", "lane": "standard"}
+        )
+        cls.partner.write(
+            {
+                "outbound_url": f"http://127.0.0.1:{cls.server.server_address[1]}/hook",
+                "subscription_ids": [(6, 0, cls.out_type.ids)],
+            }
+        )
+        cls.env["ir.config_parameter"].set_param("integration_queue.circuit_failure_threshold", "3")
+
+    def setUp(self):
+        super().setUp()
+        self.server.received.clear()
+        self.server.statuses.clear()
+
+    def send(self, payload=None):
+        return self.env["integration.message"]._send_outbound(
+            self.partner, "test.notice", payload or {"item": "GLOVE-M", "qty": 3}
+        )
+
+    def _make_due(self, message):
+        message.job_ids.write({"eta": fields.Datetime.now() - timedelta(seconds=1)})
+
+    def test_delivery_is_signed_and_correlated(self):
+        message = self.send()
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        headers, body = self.server.received[0]
+        self.assertEqual(headers["webhook-id"], message.external_id)
+        self.assertEqual(headers["X-Correlation-ID"], message.correlation_id)
+        signing.verify(
+            [self.secret],
+            headers["webhook-id"],
+            headers["webhook-timestamp"],
+            body,
+            headers["webhook-signature"],
+        )
+        self.assertEqual(json.loads(body), {"item": "GLOVE-M", "qty": 3})
+        self.assertTrue(
+            self.env["integration.audit.event"].search(
+                [
+                    ("correlation_id", "=", message.correlation_id),
+                    ("event_type", "=", "outbound_sent"),
+                ]
+            )
+        )
+
+    def test_retry_keeps_webhook_id(self):
+        self.server.statuses.extend([503])
+        message = self.send()
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.job_ids.attempts, 1)
+        self._make_due(message)
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        ids = {headers["webhook-id"] for headers, _body in self.server.received}
+        self.assertEqual(ids, {message.external_id})
+        self.assertEqual(len(self.server.received), 2)
+
+    def test_client_error_is_business_exception(self):
+        self.server.statuses.extend([400])
+        message = self.send()
+        self.run_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertIn("400", message.error)
+
+    def test_circuit_breaker_opens_defers_and_closes_after_probe(self):
+        self.server.statuses.extend([500, 500, 500])
+        messages = [self.send({"n": n}) for n in range(3)]
+        for _round in range(3):
+            for message in messages:
+                self._make_due(message)
+            self.run_jobs()
+        self.assertEqual(self.partner.circuit_state, "open")
+        calls = len(self.server.received)
+        # while open: jobs are deferred, not failed, and the partner is not called
+        for message in messages:
+            self._make_due(message)
+        attempts_before = sum(m.job_ids.attempts for m in messages)
+        self.run_jobs()
+        self.assertEqual(len(self.server.received), calls)
+        self.assertEqual(sum(m.job_ids.attempts for m in messages), attempts_before)
+        self.assertTrue(
+            all(
+                m.job_ids.eta >= self.partner.circuit_open_until - timedelta(seconds=1)
+                for m in messages
+                if m.state != "done"
+            )
+        )
+        # cooldown over: a probe succeeds and the circuit closes
+        self.partner.circuit_open_until = fields.Datetime.now() - timedelta(seconds=1)
+        for message in messages:
+            self._make_due(message)
+        self.run_jobs()
+        self.assertEqual(self.partner.circuit_state, "closed")
+        self.assertEqual({m.state for m in messages}, {"done"})
