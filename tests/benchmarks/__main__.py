@@ -7,7 +7,7 @@ and writes them to tests/benchmarks/results/<name>.json.
 import importlib
 import sys
 
-BENCHMARKS = ("audit",)
+BENCHMARKS = ("audit", "queue")
 
 
 def main(names):

@@ -11,17 +11,18 @@ from pathlib import Path
 from tests.harness import odoo_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
+BENCH_ADDONS = Path(__file__).resolve().parent / "addons"
 
 
 @contextlib.contextmanager
-def bench_database(modules, prefix):
+def bench_database(modules, prefix, extra_addons=()):
     """Create a database with ``modules`` (no demo data), yield its name, drop it."""
     odoo_env.check_odoo()
     odoo_env.check_postgres()
     name = f"hcsc_bench_{prefix}_{uuid.uuid4().hex[:6]}"
     subprocess.run(
         odoo_env.odoo_command(
-            f"--addons-path={odoo_env.addons_path()}",
+            f"--addons-path={odoo_env.addons_path(*extra_addons)}",
             f"--database={name}",
             "-i",
             ",".join(modules),

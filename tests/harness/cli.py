@@ -30,11 +30,30 @@ def preflight():
     print(f"Odoo {version} from {sys.executable}; PostgreSQL reachable.", flush=True)
 
 
+def local_config():
+    """A configuration file for ``make run`` with keys made once and kept (git-ignored)."""
+    path = odoo_env.REPO / ".local" / "odoo.conf"
+    if not path.exists():
+        import secrets  # noqa: PLC0415
+
+        from cryptography.fernet import Fernet  # noqa: PLC0415
+
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(
+            "[options]\n"
+            f"integration_queue_secret_key = {Fernet.generate_key().decode()}\n"
+            f"integration_queue_metrics_token = {secrets.token_urlsafe(32)}\n"
+        )
+        path.chmod(0o600)
+    return path
+
+
 def cmd_run(args):
     preflight()
     pip_install("requirements.txt")
     modules = ",".join(odoo_env.OUR_ADDONS)
     common = [
+        f"--config={local_config()}",
         f"--addons-path={odoo_env.addons_path()}",
         f"--database={args.db}",
         f"--db-filter=^{args.db}$",
@@ -52,7 +71,7 @@ def cmd_run(args):
         )
     print(
         f"\nOdoo is starting on http://127.0.0.1:{args.port}/odoo  (database {args.db}; "
-        "log in as admin / admin). Stop with Ctrl+C.\n",
+        f"log in as admin / admin; configuration {local_config()}). Stop with Ctrl+C.\n",
         flush=True,
     )
     os.execv(

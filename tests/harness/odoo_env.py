@@ -68,8 +68,8 @@ def odoo_addons_paths():
     return paths
 
 
-def addons_path():
-    return ",".join(str(p) for p in [*odoo_addons_paths(), ADDONS])
+def addons_path(*extra):
+    return ",".join(str(p) for p in [*odoo_addons_paths(), ADDONS, *extra])
 
 
 def db_options():
@@ -152,7 +152,15 @@ def database_exists(name):
 
 
 def odoo_command(*args):
-    """The command line that runs Odoo's CLI with this interpreter."""
+    """The command line that runs Odoo's CLI with this interpreter.
+
+    The ``odoo`` script beside the interpreter is preferred: Odoo's prefork
+    server re-runs ``sys.argv[0]`` for its gevent worker, which ``-m odoo``
+    cannot provide.
+    """
+    script = Path(sys.executable).with_name("odoo")
+    if script.exists():
+        return [sys.executable, str(script), *args]
     return [sys.executable, "-m", "odoo", *args]
 
 

@@ -31,8 +31,11 @@ def free_port():
 class OdooServer:
     """One Odoo process serving one database on 127.0.0.1."""
 
-    def __init__(self, dbname, max_cron_threads=1, workers=0, extra_args=(), config=None):
+    def __init__(
+        self, dbname, max_cron_threads=1, workers=0, extra_args=(), config=None, extra_addons=()
+    ):
         self.dbname = dbname
+        self.extra_addons = list(extra_addons)
         self.port = free_port()
         self.max_cron_threads = max_cron_threads
         self.workers = workers
@@ -55,7 +58,7 @@ class OdooServer:
         self._write_config()
         command = odoo_env.odoo_command(
             f"--config={self.config_path}",
-            f"--addons-path={odoo_env.addons_path()}",
+            f"--addons-path={odoo_env.addons_path(*self.extra_addons)}",
             f"--database={self.dbname}",
             f"--db-filter=^{self.dbname}$",
             "--http-interface=127.0.0.1",

@@ -61,7 +61,7 @@ class IntegrationGateway(models.AbstractModel):
             message, created = self._store(partner, message_type, type_info, headers, body, data)
             if not created:  # lost a race to a concurrent duplicate
                 return self._answer_duplicate(message, body, partner)
-            return self._answer_queued(message, body, partner)
+            return self._answer_queued(message, body, partner, message_type, headers["webhook-id"])
         except GatewayRejection as rejection:
             return self._reject(rejection, message_type, headers, body, partner)
 
@@ -187,62 +187,96 @@ class IntegrationGateway(models.AbstractModel):
         return self.env["integration.message"].sudo().browse(row[0]) if row else None
 
     def _store(self, partner, message_type, type_info, headers, body, data):
-        """Insert the message once (concurrent duplicates meet the unique index)."""
-        text = body.decode("utf-8")
-        ordering_field = type_info[5]
+        """Insert the message and its job in one statement, exactly once.
+
+        Concurrent duplicates meet the unique index: the loser waits for the
+        winner's commit, then (REPEATABLE READ) fails to serialise and Odoo
+        replays the request, which then finds the stored message.
+        """
+        type_id, lane, priority, max_attempts, _schema, ordering_field, model, method = type_info
         ordering_key = None
         if ordering_field and data.get(ordering_field) not in (None, ""):
             ordering_key = f"{ordering_field}={data[ordering_field]}"
         cid = get_correlation_id(self.env)
+        uid = self.env.uid
+        external_id = headers["webhook-id"]
         self.env.cr.execute(
             """
-            INSERT INTO integration_message
-                (partner_id, company_id, direction, message_type_id, message_type, external_id,
-                 correlation_id, received_at, payload, payload_sha256, ordering_key, state,
-                 create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, 'inbound', %s, %s, %s, %s, (now() at time zone 'UTC'), %s, %s, %s,
-                    'received', %s, (now() at time zone 'UTC'), %s, (now() at time zone 'UTC'))
-            ON CONFLICT (partner_id, external_id) WHERE direction = 'inbound' DO NOTHING
-            RETURNING id
+            WITH message AS (
+                INSERT INTO integration_message
+                    (partner_id, company_id, direction, message_type_id, message_type,
+                     external_id, correlation_id, received_at, payload, payload_sha256,
+                     ordering_key, state, create_uid, create_date, write_uid, write_date)
+                VALUES (%(partner)s, %(company)s, 'inbound', %(type_id)s, %(type)s, %(ext)s,
+                        %(cid)s, %(now)s, %(payload)s, %(sha)s, %(okey)s, 'queued',
+                        %(uid)s, %(now)s, %(uid)s, %(now)s)
+                ON CONFLICT (partner_id, external_id) WHERE direction = 'inbound' DO NOTHING
+                RETURNING id
+            ), job AS (
+                INSERT INTO integration_job
+                    (name, message_id, partner_id, company_id, lane, priority, state, attempts,
+                     max_attempts, correlation_id, ordering_key, model_name, method_name,
+                     record_ids, kwargs, create_uid, create_date, write_uid, write_date)
+                SELECT %(job_name)s, message.id, %(partner)s, %(company)s, %(lane)s,
+                       %(priority)s, 'pending', 0, %(max_attempts)s, %(cid)s, %(okey)s,
+                       %(model)s, %(method)s, '[]', '{}', %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM message
+                RETURNING id
+            )
+            SELECT message.id FROM message, job
             """,
-            [
-                partner["id"],
-                partner["company_id"],
-                type_info[0],
-                message_type,
-                headers["webhook-id"],
-                cid,
-                text,
-                hashlib.sha256(body).hexdigest(),
-                ordering_key,
-                self.env.uid,
-                self.env.uid,
-            ],
+            {
+                "partner": partner["id"],
+                "company": partner["company_id"],
+                "type_id": type_id,
+                "type": message_type,
+                "ext": external_id,
+                "cid": cid,
+                "now": fields.Datetime.now(),
+                "payload": body.decode("utf-8"),
+                "sha": hashlib.sha256(body).hexdigest(),
+                "okey": ordering_key,
+                "uid": uid,
+                "job_name": f"{message_type} {external_id}",
+                "lane": lane,
+                "priority": priority,
+                "max_attempts": max_attempts or 5,
+                "model": model,
+                "method": method,
+            },
         )
         row = self.env.cr.fetchone()
         if not row:
-            return self._find_existing(partner, headers["webhook-id"]), False
+            return self._find_existing(partner, external_id), False
+        if lane == "critical":
+            self.env["integration.job"]._trigger_lane(lane)
         message = self.env["integration.message"].sudo().browse(row[0])
-        message._enqueue()
         return message, True
 
     # ------------------------------------------------------------------
     # Answers
     # ------------------------------------------------------------------
 
-    def _answer_queued(self, message, body, partner):
-        self._audit(
-            "inbound_received", "Inbound %s accepted" % message.message_type, message, body, partner
+    def _answer_queued(self, message, body, partner, message_type, external_id):
+        cid = get_correlation_id(self.env)
+        self.env["integration.audit.event"].sudo()._append(
+            [
+                {
+                    "event_type": "inbound_received",
+                    "summary": f"Inbound {message_type} accepted",
+                    "res_model": message._name,
+                    "res_id": message.id,
+                    "res_name": external_id,
+                    "company_id": partner["company_id"],
+                    "partner_code": partner["code"],
+                    "payload_sha256": hashlib.sha256(body).hexdigest(),
+                    "details": {"webhook_id": external_id},
+                    "correlation_id": cid,
+                }
+            ]
         )
-        return Answer(
-            202,
-            {
-                "message_id": message.external_id,
-                "correlation_id": message.correlation_id,
-                "status": "queued",
-            },
-            {},
-        )
+        body = {"message_id": external_id, "correlation_id": cid, "status": "queued"}
+        return Answer(202, body, {})
 
     def _answer_duplicate(self, message, body, partner):
         if message.payload_sha256 != hashlib.sha256(body).hexdigest():

@@ -86,7 +86,8 @@ class IntegrationMessageType(models.Model):
     @api.model
     @tools.ormcache("code")
     def _get_by_code(self, code):
-        """(id, lane, priority, max_attempts, schema, ordering_key_field) or None."""
+        """(id, lane, priority, max_attempts, schema, ordering_key_field, handler_model,
+        handler_method) of an active inbound type, or None."""
         message_type = self.sudo().search(
             [("code", "=", code), ("direction", "=", "inbound")], limit=1
         )
@@ -99,4 +100,6 @@ class IntegrationMessageType(models.Model):
             message_type.max_attempts,
             message_type.schema or "",
             message_type.ordering_key_field or "",
+            message_type.handler_model,
+            message_type.handler_method,
         )

@@ -1,1 +1,1 @@
-from . import test_gateway, test_jobs, test_outbound, test_secrets, test_signing
+from . import test_gateway, test_jobs, test_outbound, test_runner, test_secrets, test_signing
