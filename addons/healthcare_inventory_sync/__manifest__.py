@@ -11,8 +11,15 @@
     "external_dependencies": {"python": ["biip"]},
     "data": [
         "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/stock_data.xml",
+        "data/integration_uom_mapping.xml",
+        "data/integration_message_type.xml",
+        "data/ir_cron.xml",
         "views/stock_warehouse_views.xml",
+        "views/healthcare_views.xml",
         "views/menus.xml",
     ],
+    "demo": ["demo/healthcare_demo.xml"],
     "installable": True,
 }

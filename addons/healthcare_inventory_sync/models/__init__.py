@@ -1,1 +1,10 @@
-from . import stock_warehouse
+from . import (
+    healthcare_inventory_sync,
+    healthcare_replenishment,
+    healthcare_stock_overview,
+    healthcare_sync_state,
+    integration_mapping,
+    integration_partner,
+    product_template,
+    stock_warehouse,
+)

@@ -1,0 +1,359 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import float_compare
+
+AVAILABILITY = [("ok", "Available"), ("below_min", "Below Minimum"), ("zero", "Out of Stock")]
+
+
+class HealthcareAvailabilityState(models.Model):
+    """Last availability told to partners, per facility and critical product."""
+
+    _name = "healthcare.availability.state"
+    _description = "Critical Item Availability"
+    _order = "warehouse_id, product_id"
+
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", "Facility", required=True, ondelete="cascade", index=True
+    )
+    product_id = fields.Many2one("product.product", required=True, ondelete="cascade", index=True)
+    status = fields.Selection(AVAILABILITY, required=True, default="ok")
+    quantity = fields.Float(digits="Product Unit of Measure")
+
+    _sql_constraints = [
+        (
+            "facility_product_unique",
+            "UNIQUE(warehouse_id, product_id)",
+            "One availability state per facility and product.",
+        )
+    ]
+
+    @api.model
+    def _status(self, quantity, minimum, rounding):
+        if float_compare(quantity, 0.0, precision_rounding=rounding) <= 0:
+            return "zero"
+        if minimum and float_compare(quantity, minimum, precision_rounding=rounding) < 0:
+            return "below_min"
+        return "ok"
+
+    @api.model
+    def _update(self, warehouse, products):
+        """Send inventory.availability to subscribed partners when a status changes."""
+        on_hand = self.env["healthcare.replenishment.proposal"]._on_hand(warehouse, products)
+        minimums = {
+            op.product_id.id: op.product_min_qty
+            for op in self.env["stock.warehouse.orderpoint"]
+            .sudo()
+            .search([("warehouse_id", "=", warehouse.id), ("product_id", "in", products.ids)])
+        }
+        states = {
+            s.product_id.id: s
+            for s in self.sudo().search(
+                [("warehouse_id", "=", warehouse.id), ("product_id", "in", products.ids)]
+            )
+        }
+        partners = (
+            self.env["integration.partner"]
+            .sudo()
+            .search([("subscription_ids.code", "=", "inventory.availability")])
+        )
+        for product in products:
+            quantity = on_hand.get(product.id, 0.0)
+            status = self._status(quantity, minimums.get(product.id), product.uom_id.rounding)
+            state = states.get(product.id)
+            previous = state.status if state else "ok"
+            if state:
+                state.write({"status": status, "quantity": quantity})
+            else:
+                self.sudo().create(
+                    {
+                        "warehouse_id": warehouse.id,
+                        "product_id": product.id,
+                        "status": status,
+                        "quantity": quantity,
+                    }
+                )
+            if status == previous:
+                continue
+            event = {"below_min": "below_minimum", "zero": "out_of_stock", "ok": "recovered"}[
+                status
+            ]
+            payload = {
+                "event": event,
+                "facility": warehouse.facility_code,
+                "item": product.default_code,
+                "gtin": product.barcode or None,
+                "quantity": quantity,
+                "minimum": minimums.get(product.id),
+                "uom": product.uom_id.name,
+                "at": fields.Datetime.to_string(fields.Datetime.now()),
+            }
+            for partner in partners:
+                self.env["integration.message"]._send_outbound(
+                    partner,
+                    "inventory.availability",
+                    payload,
+                    records=product,
+                    ordering_key=f"facility={warehouse.facility_code}",
+                )
+
+
+class HealthcareReplenishmentProposal(models.Model):
+    """The best way to cover a shortage: a sister facility, a purchase, or a person."""
+
+    _name = "healthcare.replenishment.proposal"
+    _description = "Replenishment Proposal"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, create_date desc, id desc"
+
+    warehouse_id = fields.Many2one("stock.warehouse", "Facility", required=True, index=True)
+    product_id = fields.Many2one("product.product", required=True, index=True)
+    orderpoint_id = fields.Many2one("stock.warehouse.orderpoint", ondelete="set null")
+    quantity = fields.Float(digits="Product Unit of Measure", required=True)
+    on_hand = fields.Float(digits="Product Unit of Measure")
+    minimum = fields.Float(digits="Product Unit of Measure")
+    source_type = fields.Selection(
+        [
+            ("transfer", "Transfer from Sister Facility"),
+            ("purchase", "Purchase"),
+            ("escalation", "Escalation to Procurement"),
+        ],
+        required=True,
+    )
+    source_warehouse_id = fields.Many2one("stock.warehouse", "Source Facility")
+    state = fields.Selection(
+        [("draft", "Proposed"), ("done", "Applied"), ("cancelled", "Cancelled")],
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    picking_id = fields.Many2one("stock.picking", "Transfer", readonly=True)
+    is_critical = fields.Boolean(related="product_id.is_critical_supply", store=True)
+    company_id = fields.Many2one(related="warehouse_id.company_id", store=True)
+
+    # ------------------------------------------------------------------
+    # Evaluation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _on_hand(self, warehouse, products):
+        """{product id: quantity} on hand in the facility's internal locations."""
+        groups = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [
+                    ("location_id", "child_of", warehouse.view_location_id.id),
+                    ("location_id.usage", "=", "internal"),
+                    ("product_id", "in", products.ids),
+                ],
+                ["product_id"],
+                ["quantity:sum"],
+            )
+        )
+        return {product.id: quantity for product, quantity in groups}
+
+    @api.model
+    def _surplus(self, product, exclude_warehouse):
+        """[(warehouse, surplus)] of sister facilities above their own maximum,
+        counting only stock not close to expiry, largest first."""
+        out = []
+        orderpoints = (
+            self.env["stock.warehouse.orderpoint"]
+            .sudo()
+            .search(
+                [
+                    ("product_id", "=", product.id),
+                    ("warehouse_id", "!=", exclude_warehouse.id),
+                    ("warehouse_id.facility_code", "!=", False),
+                ]
+            )
+        )
+        for orderpoint in orderpoints:
+            warehouse = orderpoint.warehouse_id
+            horizon = fields.Datetime.now() + timedelta(days=warehouse.expiry_horizon_days or 0)
+            quants = (
+                self.env["stock.quant"]
+                .sudo()
+                .search(
+                    [
+                        ("product_id", "=", product.id),
+                        ("location_id", "child_of", warehouse.view_location_id.id),
+                        ("location_id.usage", "=", "internal"),
+                        ("quantity", ">", 0),
+                    ]
+                )
+            )
+            usable = sum(
+                q.quantity - q.reserved_quantity
+                for q in quants
+                if not q.lot_id.expiration_date or q.lot_id.expiration_date > horizon
+            )
+            surplus = usable - orderpoint.product_max_qty
+            if float_compare(surplus, 0.0, precision_rounding=product.uom_id.rounding) > 0:
+                out.append((warehouse, surplus))
+        return sorted(out, key=lambda pair: -pair[1])
+
+    @api.model
+    def _has_purchase_route(self, product):
+        routes = product.route_ids | product.categ_id.total_route_ids
+        buys = routes.rule_ids.filtered(lambda rule: rule.action == "buy")
+        if buys:
+            return True
+        # a vendor on the product means it can be bought (whatever the company filter says)
+        return bool(
+            self.env["product.supplierinfo"]
+            .sudo()
+            .search_count([("product_tmpl_id", "=", product.product_tmpl_id.id)], limit=1)
+        )
+
+    @api.model
+    def _evaluate(self, orderpoints):
+        """Propose a source for each orderpoint below its minimum; return the proposals."""
+        proposals = self.browse()
+        by_warehouse = defaultdict(lambda: self.env["stock.warehouse.orderpoint"])
+        for orderpoint in orderpoints:
+            by_warehouse[orderpoint.warehouse_id] |= orderpoint
+        for warehouse, points in by_warehouse.items():
+            on_hand = self._on_hand(warehouse, points.product_id)
+            for orderpoint in points:
+                product = orderpoint.product_id
+                quantity = on_hand.get(product.id, 0.0)
+                if (
+                    float_compare(
+                        quantity,
+                        orderpoint.product_min_qty,
+                        precision_rounding=product.uom_id.rounding,
+                    )
+                    >= 0
+                ):
+                    self.search(
+                        [
+                            ("warehouse_id", "=", warehouse.id),
+                            ("product_id", "=", product.id),
+                            ("state", "=", "draft"),
+                        ]
+                    ).write({"state": "cancelled"})
+                    self.env["healthcare.stock.alert"]._resolve("shortage", warehouse, product)
+                    continue
+                proposals |= self._propose(orderpoint, quantity)
+        return proposals
+
+    @api.model
+    def _propose(self, orderpoint, on_hand):
+        warehouse, product = orderpoint.warehouse_id, orderpoint.product_id
+        needed = max(orderpoint.product_max_qty, orderpoint.product_min_qty) - on_hand
+        vals = {
+            "warehouse_id": warehouse.id,
+            "product_id": product.id,
+            "orderpoint_id": orderpoint.id,
+            "on_hand": on_hand,
+            "minimum": orderpoint.product_min_qty,
+            "source_warehouse_id": False,
+        }
+        sources = self._surplus(product, warehouse)
+        if sources:
+            source, surplus = sources[0]
+            vals.update(
+                source_type="transfer", source_warehouse_id=source.id, quantity=min(needed, surplus)
+            )
+        elif self._has_purchase_route(product):
+            vals.update(source_type="purchase", quantity=needed)
+        else:
+            vals.update(source_type="escalation", quantity=needed)
+        proposal = self.search(
+            [
+                ("warehouse_id", "=", warehouse.id),
+                ("product_id", "=", product.id),
+                ("state", "=", "draft"),
+            ],
+            limit=1,
+        )
+        if proposal:
+            proposal.write(vals)
+        else:
+            proposal = self.create(vals)
+            if vals["source_type"] == "escalation":
+                proposal._escalate()
+        self.env["healthcare.stock.alert"]._raise(
+            "shortage",
+            warehouse,
+            _(
+                "%(product)s at %(facility)s: %(qty)g on hand, minimum %(min)g",
+                product=product.display_name,
+                facility=warehouse.name,
+                qty=on_hand,
+                min=orderpoint.product_min_qty,
+            ),
+            product=product,
+            quantity=needed,
+        )
+        return proposal
+
+    def _escalate(self):
+        group = self.env.ref(
+            "purchase.group_purchase_manager", raise_if_not_found=False
+        ) or self.env.ref("stock.group_stock_manager")
+        for proposal in self:
+            for user in group.users.filtered(lambda u: not u.share)[:3]:
+                proposal.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=user.id,
+                    summary=_("Shortage without a source"),
+                    note=_(
+                        "No sister facility has surplus %(product)s and it has no purchase "
+                        "route: %(facility)s needs %(qty)g.",
+                        product=proposal.product_id.display_name,
+                        facility=proposal.warehouse_id.name,
+                        qty=proposal.quantity,
+                    ),
+                )
+
+    @api.model
+    def _cron_scan(self):
+        """Evaluate every facility orderpoint (critical ones are also done at once)."""
+        orderpoints = (
+            self.env["stock.warehouse.orderpoint"]
+            .sudo()
+            .search(
+                [("warehouse_id.facility_code", "!=", False), ("trigger", "in", ("auto", "manual"))]
+            )
+        )
+        return self._evaluate(orderpoints)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_apply(self):
+        """Create the transfer, or run the orderpoint's procurement for a purchase."""
+        Sync = self.env["healthcare.inventory.sync"]
+        for proposal in self.filtered(lambda p: p.state == "draft"):
+            if proposal.source_type == "transfer":
+                from .healthcare_inventory_sync import ResolvedLine  # noqa: PLC0415
+
+                line = ResolvedLine(
+                    0, proposal.product_id, proposal.quantity, proposal.product_id.uom_id
+                )
+                proposal.picking_id = Sync._create_transfer(
+                    proposal.source_warehouse_id,
+                    proposal.warehouse_id,
+                    [line],
+                    origin=_("Replenishment %s", proposal.display_name),
+                )
+            elif proposal.source_type == "purchase" and proposal.orderpoint_id:
+                proposal.orderpoint_id.sudo().action_replenish()
+            proposal.state = "done"
+        return True
+
+    def action_cancel(self):
+        self.write({"state": "cancelled"})
+        return True
+
+    def _compute_display_name(self):
+        for proposal in self:
+            proposal.display_name = (
+                f"{proposal.product_id.display_name} → {proposal.warehouse_id.name}"
+            )

@@ -1,0 +1,151 @@
+from odoo import _, api, fields, models
+
+
+class HealthcareFacilitySyncState(models.Model):
+    """Per facility and partner: the last message, and the last snapshot applied."""
+
+    _name = "healthcare.facility.sync.state"
+    _description = "Facility Sync State"
+    _order = "warehouse_id, partner_id"
+
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", "Facility", required=True, ondelete="cascade", index=True
+    )
+    partner_id = fields.Many2one(
+        "integration.partner", required=True, ondelete="cascade", index=True
+    )
+    last_message_at = fields.Datetime(readonly=True)
+    last_snapshot_as_of = fields.Datetime(readonly=True)
+    last_snapshot_sequence = fields.Integer(readonly=True)
+    silent = fields.Boolean(readonly=True)
+    company_id = fields.Many2one(related="warehouse_id.company_id", store=True)
+
+    _sql_constraints = [
+        (
+            "facility_partner_unique",
+            "UNIQUE(warehouse_id, partner_id)",
+            "One sync state per facility and partner.",
+        ),
+    ]
+
+    @api.model
+    def _get(self, warehouse, partner):
+        state = self.sudo().search(
+            [("warehouse_id", "=", warehouse.id), ("partner_id", "=", partner.id)], limit=1
+        )
+        return state or self.sudo().create({"warehouse_id": warehouse.id, "partner_id": partner.id})
+
+    @api.model
+    def _cron_check_silence(self):
+        """Alert on facilities silent for longer than their expected interval."""
+        now = fields.Datetime.now()
+        Alert = self.env["healthcare.stock.alert"].sudo()
+        for warehouse in (
+            self.env["stock.warehouse"].sudo().search([("sync_interval_minutes", ">", 0)])
+        ):
+            states = self.sudo().search([("warehouse_id", "=", warehouse.id)])
+            last = max(states.mapped("last_message_at") or [False]) if states else False
+            limit = warehouse.sync_interval_minutes * 60
+            is_silent = not last or (now - last).total_seconds() > limit
+            states.write({"silent": is_silent})
+            if is_silent:
+                Alert._raise(
+                    "silent_facility",
+                    warehouse,
+                    _(
+                        "No message from %(facility)s since %(last)s (expected every %(n)s min)",
+                        facility=warehouse.name,
+                        last=last or _("ever"),
+                        n=warehouse.sync_interval_minutes,
+                    ),
+                )
+            else:
+                Alert._resolve("silent_facility", warehouse)
+
+
+class HealthcareStockAlert(models.Model):
+    """Shortages, expiries, consumption shortfalls and silent facilities."""
+
+    _name = "healthcare.stock.alert"
+    _description = "Healthcare Stock Alert"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, create_date desc, id desc"
+
+    alert_type = fields.Selection(
+        [
+            ("shortage", "Shortage"),
+            ("expiry", "Expiry"),
+            ("consumption_shortfall", "Consumption Shortfall"),
+            ("silent_facility", "Silent Facility"),
+        ],
+        required=True,
+        index=True,
+    )
+    warehouse_id = fields.Many2one("stock.warehouse", "Facility", required=True, index=True)
+    product_id = fields.Many2one("product.product", index=True)
+    lot_id = fields.Many2one("stock.lot")
+    quantity = fields.Float(digits="Product Unit of Measure")
+    name = fields.Char("Description", required=True)
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved")],
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    message_ref_id = fields.Many2one("integration.message", "Integration Message")
+    company_id = fields.Many2one(related="warehouse_id.company_id", store=True)
+
+    @api.model
+    def _raise(
+        self, alert_type, warehouse, name, product=None, quantity=0.0, lot=None, message=None
+    ):
+        """Open an alert, or refresh the open one of the same kind."""
+        domain = [
+            ("alert_type", "=", alert_type),
+            ("warehouse_id", "=", warehouse.id),
+            ("state", "=", "open"),
+            ("product_id", "=", product.id if product else False),
+        ]
+        alert = self.sudo().search(domain, limit=1)
+        vals = {
+            "name": name,
+            "quantity": quantity,
+            "lot_id": lot.id if lot else False,
+            "message_ref_id": message.id if message else False,
+        }
+        if alert:
+            alert.write(vals)
+            return alert
+        alert = self.sudo().create(
+            dict(
+                vals,
+                alert_type=alert_type,
+                warehouse_id=warehouse.id,
+                product_id=product.id if product else False,
+            )
+        )
+        steward = self.env.ref("healthcare_inventory_sync.group_inventory_data_steward")
+        for user in (warehouse.facility_manager_id or steward.users)[:3]:
+            alert.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=user.id,
+                summary=alert.name[:100],
+                note=alert.name,
+            )
+        return alert
+
+    @api.model
+    def _resolve(self, alert_type, warehouse, product=None):
+        self.sudo().search(
+            [
+                ("alert_type", "=", alert_type),
+                ("warehouse_id", "=", warehouse.id),
+                ("state", "=", "open"),
+                ("product_id", "=", product.id if product else False),
+            ]
+        ).write({"state": "resolved"})
+
+    def action_resolve(self):
+        self.write({"state": "resolved"})
+        self.activity_ids.action_feedback(feedback=_("Resolved"))

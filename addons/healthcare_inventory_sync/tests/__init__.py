@@ -1,0 +1,1 @@
+from . import test_gs1, test_inventory_messages, test_visibility
