@@ -7,7 +7,7 @@ and writes them to tests/benchmarks/results/<name>.json.
 import importlib
 import sys
 
-BENCHMARKS = ("audit", "queue")
+BENCHMARKS = ("audit", "queue", "inventory")
 
 
 def main(names):

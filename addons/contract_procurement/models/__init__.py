@@ -1,1 +1,8 @@
-from . import purchase_contract, purchase_contract_line
+from . import (
+    account_move,
+    contract_procurement_sync,
+    purchase_contract,
+    purchase_contract_line,
+    purchase_order,
+    res_partner,
+)

@@ -7,4 +7,5 @@ from . import (
     integration_partner,
     product_template,
     stock_warehouse,
+    stock_warehouse_orderpoint,
 )

@@ -75,10 +75,18 @@ class HealthcareStockOverview(models.Model):
             ),
             pairs AS (
                 SELECT warehouse_id, product_id FROM on_hand
-                UNION SELECT warehouse_id, product_id FROM minimums
-                UNION SELECT warehouse_id, product_id FROM incoming
+                UNION ALL
+                SELECT warehouse_id, product_id FROM minimums m
+                 WHERE NOT EXISTS (SELECT 1 FROM on_hand o WHERE o.warehouse_id = m.warehouse_id
+                                                             AND o.product_id = m.product_id)
+                UNION ALL
+                SELECT warehouse_id, product_id FROM incoming i
+                 WHERE NOT EXISTS (SELECT 1 FROM on_hand o WHERE o.warehouse_id = i.warehouse_id
+                                                             AND o.product_id = i.product_id)
+                   AND NOT EXISTS (SELECT 1 FROM minimums m WHERE m.warehouse_id = i.warehouse_id
+                                                              AND m.product_id = i.product_id)
             )
-            SELECT row_number() OVER (ORDER BY p.product_id, p.warehouse_id) AS id,
+            SELECT p.product_id::bigint * 100000 + p.warehouse_id AS id,
                    p.warehouse_id, p.product_id, w.company_id, pt.categ_id,
                    COALESCE(pt.is_critical_supply, false) AS is_critical,
                    COALESCE(o.on_hand, 0) AS on_hand, COALESCE(o.reserved, 0) AS reserved,

@@ -202,3 +202,11 @@ class TestShortagesAndVisibility(HealthcareCase):
         )
         self.assertEqual(alert.state, "open")
         self.assertTrue(state.silent)
+
+    def test_scheduler_keeps_facility_min_max_rules(self):
+        self.snapshot(
+            self.hospital,
+            [{"item": "T-NACL", "lot": "K1", "expiry": self.in_days(200), "quantity": 80}],
+        )
+        self.env["stock.warehouse.orderpoint"]._unlink_processed_orderpoints()
+        self.assertTrue(self.op_hospital.exists())

@@ -248,8 +248,7 @@ class IntegrationGateway(models.AbstractModel):
         row = self.env.cr.fetchone()
         if not row:
             return self._find_existing(partner, external_id), False
-        if lane == "critical":
-            self.env["integration.job"]._trigger_lane(lane)
+        self.env["integration.job"]._trigger_lane(lane)
         message = self.env["integration.message"].sudo().browse(row[0])
         return message, True
 

@@ -93,7 +93,7 @@ class IntegrationJob(models.Model):
         name=None,
         correlation_id=None,
     ):
-        """Create a pending job; a critical one wakes its lane at once."""
+        """Create a pending job and wake its lane's cron."""
         job = self.sudo().create(
             {
                 "name": name or f"{model_name}.{method_name}",
@@ -112,7 +112,8 @@ class IntegrationJob(models.Model):
                 "kwargs": json.dumps(kwargs or {}),
             }
         )
-        if lane == "critical" and not eta:
+        if not eta:
+            # every lane wakes at once; a critical one is the one that must
             self._trigger_lane(lane)
         return job
 

@@ -1,0 +1,252 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_compare
+
+EXCEPTION_TYPES = [
+    ("qty_not_received", "Billed more than received"),
+    ("price_variance", "Billed price above order price"),
+    ("duplicate_invoice", "Duplicate supplier invoice number"),
+    ("no_order", "Bill without purchase order"),
+]
+
+
+class PurchaseMatchException(models.Model):
+    """A reason a vendor bill does not match its order and receipt."""
+
+    _name = "purchase.match.exception"
+    _description = "Three-way Match Exception"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, create_date, id"
+
+    move_id = fields.Many2one("account.move", "Bill", required=True, ondelete="cascade", index=True)
+    move_line_id = fields.Many2one("account.move.line", "Bill Line", ondelete="cascade")
+    purchase_line_id = fields.Many2one("purchase.order.line", "Order Line")
+    purchase_id = fields.Many2one(related="purchase_line_id.order_id", store=True)
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", store=True)
+    company_id = fields.Many2one(related="move_id.company_id", store=True)
+    exception_type = fields.Selection(EXCEPTION_TYPES, required=True, index=True)
+    description = fields.Char(required=True)
+    expected = fields.Float(digits="Product Price")
+    billed = fields.Float(digits="Product Price")
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved"), ("overridden", "Overridden")],
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    age_days = fields.Integer("Age (days)", compute="_compute_age_days")
+
+    def _compute_age_days(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            exception.age_days = (now - (exception.create_date or now)).days
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    match_exception_ids = fields.One2many("purchase.match.exception", "move_id", "Match Exceptions")
+    match_state = fields.Selection(
+        [
+            ("none", "Not a Vendor Bill"),
+            ("matched", "Matched"),
+            ("exception", "Exceptions"),
+            ("overridden", "Overridden"),
+        ],
+        compute="_compute_match_state",
+    )
+    match_override_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    match_override_reason = fields.Text(readonly=True, copy=False)
+
+    @api.depends("match_exception_ids.state", "move_type", "match_override_by_id")
+    def _compute_match_state(self):
+        for move in self:
+            if move.move_type not in ("in_invoice", "in_refund"):
+                move.match_state = "none"
+            elif move.match_exception_ids.filtered(lambda e: e.state == "open"):
+                move.match_state = "overridden" if move.match_override_by_id else "exception"
+            else:
+                move.match_state = "matched"
+
+    def action_run_match(self):
+        self._run_three_way_match()
+        return True
+
+    def action_post(self):
+        bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
+        bills._run_three_way_match()
+        blocked = bills.filtered(lambda m: m.match_state == "exception")
+        if blocked:
+            raise UserError(
+                _(
+                    "%(bills)s cannot be posted: open three-way match exceptions (%(types)s). "
+                    "Resolve them, or a Finance Manager overrides with a written reason.",
+                    bills=", ".join(blocked.mapped("display_name")),
+                    types=", ".join(
+                        sorted(
+                            set(
+                                blocked.match_exception_ids.filtered(
+                                    lambda e: e.state == "open"
+                                ).mapped("description")
+                            )
+                        )
+                    ),
+                )
+            )
+        return super().action_post()
+
+    def _match_tolerances(self):
+        company = self.company_id
+        return (
+            company.match_qty_tolerance_pct,
+            company.match_price_tolerance_pct,
+            company.match_price_tolerance_abs,
+        )
+
+    def _run_three_way_match(self):
+        """(Re)compute the match exceptions of draft vendor bills."""
+        Exception_ = self.env["purchase.match.exception"].sudo()
+        for move in self.filtered(lambda m: m.state == "draft"):
+            move.match_exception_ids.filtered(lambda e: e.state == "open").sudo().unlink()
+            found = move._match_header_exceptions() + move._match_line_exceptions()
+            if found:
+                Exception_.create(found)
+
+    def _match_header_exceptions(self):
+        self.ensure_one()
+        found = []
+        if self.ref:
+            duplicate = self.search(
+                [
+                    ("id", "!=", self.id),
+                    ("move_type", "=", self.move_type),
+                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ("ref", "=", self.ref),
+                    ("state", "!=", "cancel"),
+                ],
+                limit=1,
+            )
+            if duplicate:
+                found.append(
+                    {
+                        "move_id": self.id,
+                        "exception_type": "duplicate_invoice",
+                        "description": _(
+                            "Invoice number %(ref)s already on %(other)s",
+                            ref=self.ref,
+                            other=duplicate.display_name,
+                        ),
+                    }
+                )
+        product_lines = self.invoice_line_ids.filtered(lambda rec: rec.display_type == "product")
+        if product_lines and not product_lines.purchase_line_id:
+            found.append(
+                {
+                    "move_id": self.id,
+                    "exception_type": "no_order",
+                    "description": _("No purchase order behind this bill"),
+                }
+            )
+        return found
+
+    def _match_line_exceptions(self):
+        self.ensure_one()
+        qty_pct, price_pct, price_abs = self._match_tolerances()
+        found = []
+        for line in self.invoice_line_ids.filtered("purchase_line_id"):
+            order_line = line.purchase_line_id
+            rounding = order_line.product_uom.rounding
+            other_billed = sum(
+                other.quantity
+                for other in order_line.invoice_lines
+                if other.move_id != self and other.move_id.state == "posted"
+            )
+            billed = other_billed + line.product_uom_id._compute_quantity(
+                line.quantity, order_line.product_uom
+            )
+            allowed = order_line.qty_received * (1 + qty_pct / 100.0)
+            if float_compare(billed, allowed, precision_rounding=rounding) > 0:
+                found.append(
+                    {
+                        "move_id": self.id,
+                        "move_line_id": line.id,
+                        "purchase_line_id": order_line.id,
+                        "exception_type": "qty_not_received",
+                        "expected": order_line.qty_received,
+                        "billed": billed,
+                        "description": _(
+                            "%(product)s: %(billed)g billed, %(received)g received",
+                            product=line.product_id.display_name,
+                            billed=billed,
+                            received=order_line.qty_received,
+                        ),
+                    }
+                )
+            limit = max(
+                order_line.price_unit * (1 + price_pct / 100.0), order_line.price_unit + price_abs
+            )
+            if float_compare(line.price_unit, limit, precision_digits=6) > 0:
+                found.append(
+                    {
+                        "move_id": self.id,
+                        "move_line_id": line.id,
+                        "purchase_line_id": order_line.id,
+                        "exception_type": "price_variance",
+                        "expected": order_line.price_unit,
+                        "billed": line.price_unit,
+                        "description": _(
+                            "%(product)s: billed at %(billed)s, ordered at %(ordered)s",
+                            product=line.product_id.display_name,
+                            billed=line.price_unit,
+                            ordered=order_line.price_unit,
+                        ),
+                    }
+                )
+        return found
+
+    def _override_match(self, reason):
+        """Finance Manager only, with a written reason; audited."""
+        if not self.env.user.has_group("contract_procurement.group_match_override"):
+            raise AccessError(_("Only a Finance Manager may post a bill with match exceptions."))
+        if not (reason or "").strip():
+            raise UserError(_("Write the reason for posting despite the exceptions."))
+        for move in self:
+            move.write({"match_override_by_id": self.env.uid, "match_override_reason": reason})
+            open_exceptions = move.match_exception_ids.filtered(lambda e: e.state == "open")
+            self.env["integration.audit.event"].sudo()._log(
+                "manual_action",
+                _("Three-way match overridden"),
+                records=move,
+                details={"reason": reason, "exceptions": open_exceptions.mapped("description")},
+            )
+
+    def _post(self, soft=True):
+        # exceptions overridden at posting time are closed as such
+        posted = super()._post(soft=soft)
+        posted.filtered("match_override_by_id").match_exception_ids.filtered(
+            lambda e: e.state == "open"
+        ).sudo().write({"state": "overridden"})
+        return posted
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    match_qty_tolerance_pct = fields.Float("Match Quantity Tolerance (%)")
+    match_price_tolerance_pct = fields.Float("Match Price Tolerance (%)")
+    match_price_tolerance_abs = fields.Float("Match Price Tolerance (amount)")
+
+
+class PurchaseMatchOverride(models.TransientModel):
+    _name = "purchase.match.override"
+    _description = "Post Despite Match Exceptions"
+
+    move_id = fields.Many2one("account.move", required=True)
+    reason = fields.Text(required=True)
+
+    def action_override_and_post(self):
+        self.ensure_one()
+        self.move_id._override_match(self.reason)
+        self.move_id.action_post()
+        return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,117 @@
+from odoo import _, api, fields, models
+
+SUPPLIER_STATUS = [
+    ("pending", "Pending Approval"),
+    ("approved", "Approved"),
+    ("suspended", "Suspended"),
+    ("blocked", "Blocked"),
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    supplier_status = fields.Selection(
+        SUPPLIER_STATUS,
+        default="approved",
+        tracking=True,
+        company_dependent=False,
+        help="Only approved suppliers can have purchase orders confirmed.",
+    )
+    supplier_status_reason = fields.Char(tracking=True)
+    supplier_document_ids = fields.One2many(
+        "res.partner.supplier.document", "partner_id", "Supplier Documents"
+    )
+
+    def _check_can_supply(self):
+        """Raise a clear error unless this supplier may be ordered from."""
+        from odoo.exceptions import UserError  # noqa: PLC0415
+
+        supplier = self.commercial_partner_id
+        if supplier.supplier_status != "approved":
+            raise UserError(
+                _(
+                    "%(supplier)s is %(status)s as a supplier%(reason)s: the order cannot be "
+                    "confirmed.",
+                    supplier=supplier.display_name,
+                    status=dict(SUPPLIER_STATUS)[supplier.supplier_status].lower(),
+                    reason=f" ({supplier.supplier_status_reason})"
+                    if supplier.supplier_status_reason
+                    else "",
+                )
+            )
+
+    def _set_supplier_status(self, status, reason=None):
+        for partner in self:
+            previous = partner.supplier_status
+            partner.write({"supplier_status": status, "supplier_status_reason": reason or False})
+            self.env["integration.audit.event"].sudo()._log(
+                "manual_action",
+                _(
+                    "Supplier %(name)s: %(old)s -> %(new)s",
+                    name=partner.display_name,
+                    old=previous,
+                    new=status,
+                ),
+                records=partner,
+                details={"from": previous, "to": status, "reason": reason},
+            )
+
+
+class ResPartnerSupplierDocument(models.Model):
+    """A licence, certificate or insurance of a supplier, with its expiry."""
+
+    _name = "res.partner.supplier.document"
+    _description = "Supplier Document"
+    _order = "expiry_date"
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
+    document_type = fields.Selection(
+        [
+            ("licence", "Licence"),
+            ("certificate", "Certificate"),
+            ("insurance", "Insurance"),
+            ("other", "Other"),
+        ],
+        required=True,
+        default="licence",
+    )
+    name = fields.Char(required=True)
+    expiry_date = fields.Date()
+    required = fields.Boolean(default=True, help="When it expires, the supplier is suspended.")
+    attachment_id = fields.Many2one("ir.attachment")
+    is_expired = fields.Boolean(compute="_compute_is_expired")
+
+    @api.depends("expiry_date")
+    def _compute_is_expired(self):
+        today = fields.Date.context_today(self)
+        for document in self:
+            document.is_expired = bool(document.expiry_date and document.expiry_date < today)
+
+    @api.model
+    def _cron_check_expiry(self):
+        """Suspend approved suppliers whose required document expired; tell the buyer."""
+        today = fields.Date.context_today(self)
+        expired = self.search(
+            [
+                ("required", "=", True),
+                ("expiry_date", "<", today),
+                ("partner_id.supplier_status", "=", "approved"),
+            ]
+        )
+        for partner in expired.partner_id:
+            documents = expired.filtered(lambda d, p=partner: d.partner_id == p)
+            reason = _("expired: %s", ", ".join(documents.mapped("name")))
+            partner._set_supplier_status("suspended", reason)
+            buyer = partner.user_id or self.env.ref("base.user_admin")
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=buyer.id,
+                summary=_("Supplier suspended: document expired"),
+                note=_(
+                    "%(supplier)s was suspended because its documents %(reason)s.",
+                    supplier=partner.display_name,
+                    reason=reason,
+                ),
+            )
+        return expired.partner_id
