@@ -147,7 +147,7 @@ def cmd_test(args):
     print(f"Throwaway database: {db}", flush=True)
     try:
         passed, failed = run_addon_tests(db)
-        print(f"addon tests: {passed} passed, {failed} failed", flush=True)
+        print(f"addons: {passed} passed, {failed} failed", flush=True)
         e2e_rc = run_e2e_tests(db, args.pytest_args) if not args.addons_only else 0
     finally:
         if not args.keep_db:

@@ -88,6 +88,8 @@ class TestShortagesAndVisibility(HealthcareCase):
         self.assertEqual(self.proposal().source_type, "purchase")
 
     def test_no_source_escalates_to_procurement(self):
+        # no sister surplus, no vendor, no buy route (purchase_stock adds one by default)
+        self.saline.route_ids = [(5, 0, 0)]
         self.snapshot(
             self.hospital,
             [{"item": "T-NACL", "lot": "H3", "expiry": self.in_days(200), "quantity": 1}],
