@@ -7,7 +7,7 @@ and writes them to tests/benchmarks/results/<name>.json.
 import importlib
 import sys
 
-BENCHMARKS = ("audit", "queue", "inventory")
+BENCHMARKS = ("audit", "queue", "inventory", "procurement")
 
 
 def main(names):

@@ -4,5 +4,6 @@ from . import (
     purchase_contract,
     purchase_contract_line,
     purchase_order,
+    purchase_order_transmission,
     res_partner,
 )

@@ -71,14 +71,7 @@ class ContractProcurementSync(models.AbstractModel):
             )
         warehouses = self.env["stock.warehouse"].sudo()
         for code in payload.get("facilities", []):
-            warehouse = (
-                warehouses.search(["|", ("code", "=", code), ("facility_code", "=", code)], limit=1)
-                if "facility_code" in warehouses._fields
-                else warehouses.search([("code", "=", code)], limit=1)
-            )
-            if not warehouse:
-                raise BusinessError(_("Unknown facility %s", code), field="facilities")
-            warehouses |= warehouse
+            warehouses |= self._request_warehouse(code, field="facilities")
         Contract = self.env["purchase.contract"].sudo()
         contract = Contract.search([("external_ref", "=", payload["contract"])], limit=1)
         vals = {
@@ -201,3 +194,69 @@ class ContractProcurementSync(models.AbstractModel):
             "match_state": bill.match_state,
             "exceptions": bill.match_exception_ids.mapped("exception_type"),
         }
+
+    # purchase.request -----------------------------------------------------
+
+    @api.model
+    def _handle_purchase_request(self, message, payload):
+        """Draft orders grouped by the supplier the contract designates (else the vendor)."""
+        warehouse = self._request_warehouse(payload["facility"])
+        by_supplier = {}
+        for index, line in enumerate(payload["lines"]):
+            product = self._product(line["item"], f"lines[{index}].item")
+            contract_line = self.env["purchase.contract"]._find_line(product, None, warehouse)
+            supplier = contract_line.contract_id.partner_id
+            if not supplier:
+                seller = product.seller_ids.filtered(
+                    lambda s: not s.company_id or s.company_id == warehouse.company_id
+                )[:1]
+                supplier = seller.partner_id
+            if not supplier:
+                raise BusinessError(
+                    _("No contract or vendor for %s", product.display_name),
+                    field=f"lines[{index}].item",
+                    group_xmlid=PROCUREMENT,
+                )
+            by_supplier.setdefault(supplier, []).append((product, line["quantity"]))
+        orders = self.env["purchase.order"].sudo()
+        for supplier, lines in by_supplier.items():
+            orders |= orders.create(
+                {
+                    "partner_id": supplier.id,
+                    "origin": payload["request"],
+                    "picking_type_id": warehouse.in_type_id.id,
+                    "date_planned": payload.get("needed_by", "").replace("T", " ")[:19] or False,
+                    "order_line": [
+                        (0, 0, {"product_id": product.id, "product_qty": quantity})
+                        for product, quantity in lines
+                    ],
+                }
+            )
+        message._link_records(orders)
+        return {"orders": orders.mapped("name")}
+
+    @api.model
+    def _request_warehouse(self, code, field="facility"):
+        Warehouse = self.env["stock.warehouse"].sudo()
+        domain = [("code", "=", code)]
+        if "facility_code" in Warehouse._fields:
+            domain = ["|", ("facility_code", "=", code), *domain]
+        warehouse = Warehouse.search(domain, limit=1)
+        if not warehouse:
+            raise BusinessError(_("Unknown facility %s", code), field=field)
+        return warehouse
+
+    # purchase.acknowledgement ---------------------------------------------
+
+    @api.model
+    def _handle_purchase_acknowledgement(self, message, payload):
+        order = self.env["purchase.order"]._find_by_reference(payload["purchase_order"])
+        if not order:
+            raise BusinessError(
+                _("Unknown purchase order %s", payload["purchase_order"]),
+                field="purchase_order",
+                group_xmlid=PROCUREMENT,
+            )
+        result = order._apply_acknowledgement(payload)
+        message._link_records(order)
+        return result

@@ -1,1 +1,1 @@
-from . import test_contracts, test_match, test_messages
+from . import test_contracts, test_match, test_messages, test_transmission

@@ -1,7 +1,9 @@
 import contextlib
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tools import config
@@ -118,3 +120,29 @@ class QueueCase(QueueMixin, TransactionCase):
 
 class QueueHttpCase(QueueMixin, HttpCase):
     pass
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A partner endpoint on 127.0.0.1 answering with the statuses it is told."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        server = self.server
+        server.received.append((dict(self.headers), body))
+        status = server.statuses.pop(0) if server.statuses else 200
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def start_recorder():
+    """Start a recording HTTP endpoint on 127.0.0.1; ``server.received`` lists requests."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.received = []
+    server.statuses = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

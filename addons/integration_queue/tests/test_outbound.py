@@ -1,30 +1,11 @@
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import fields
 from odoo.tests import tagged
 
 from .. import signing
-from .common import QueueCase
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    """A partner endpoint on 127.0.0.1 answering with the statuses it is told."""
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        body = self.rfile.read(length)
-        server = self.server
-        server.received.append((dict(self.headers), body))
-        status = server.statuses.pop(0) if server.statuses else 200
-        self.send_response(status)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
+from .common import QueueCase, start_recorder
 
 
 @tagged("post_install", "-at_install")
@@ -32,11 +13,7 @@ class TestOutbound(QueueCase):
     @classmethod
     def _setup_records(cls):  # pylint: disable=missing-return
         super()._setup_records()
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-        cls.server.received = []
-        cls.server.statuses = []
-        thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
-        thread.start()
+        cls.server = start_recorder()
         cls.addClassCleanup(cls.server.shutdown)
         cls.out_type = cls.env["integration.message.type"].create(
             {"code": "test.notice", "name": "Notice", "direction": "outbound", "lane": "standard"}

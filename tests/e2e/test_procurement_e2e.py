@@ -1,0 +1,196 @@
+"""contract_procurement from the outside: a contract arrives by message, a purchase request
+makes an order at the contract price, the order is confirmed and transmitted to the supplier
+(a local endpoint), the supplier acknowledges with a price change, goods arrive by an
+inventory.receipt message, a bill arrives, and the match flags exactly the expected line."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.harness.server import OdooServer
+
+from .test_healthcare_e2e import Group, days, send
+from .test_queue_crash import SECRET_KEY_CONFIG
+
+
+class _Supplier(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.orders.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def _partner_with_types(group, code, types, extra=None):
+    type_ids = group.call("integration.message.type", "search", [("code", "in", types)])
+    group.call(
+        "integration.partner",
+        "create",
+        [
+            dict(
+                {
+                    "code": code,
+                    "name": code,
+                    "rate_limit": 0,
+                    "message_type_ids": [(6, 0, type_ids)],
+                },
+                **(extra or {}),
+            )
+        ],
+    )
+    return group.partner(code)
+
+
+def test_contract_to_match_through_messages(fresh_db):
+    supplier_site = ThreadingHTTPServer(("127.0.0.1", 0), _Supplier)
+    supplier_site.orders = []
+    threading.Thread(target=supplier_site.serve_forever, daemon=True).start()
+    server = OdooServer(fresh_db, max_cron_threads=2, config=SECRET_KEY_CONFIG).start()
+    try:
+        group = Group(server)
+        [portal_id] = group.call(
+            "integration.partner",
+            "create",
+            [
+                {
+                    "code": "E2E-SUPPLIER-PORTAL",
+                    "name": "Supplier portal",
+                    "outbound_url": f"http://127.0.0.1:{supplier_site.server_address[1]}/po",
+                    "message_type_ids": [
+                        (
+                            6,
+                            0,
+                            group.call(
+                                "integration.message.type",
+                                "search",
+                                [("code", "=", "purchase.acknowledgement")],
+                            ),
+                        )
+                    ],
+                }
+            ],
+        )
+        portal = group.partner("E2E-SUPPLIER-PORTAL")
+        group.call(
+            "res.partner",
+            "create",
+            [
+                {
+                    "name": "E2E Medical Supplies",
+                    "ref": "SUP-E2E",
+                    "integration_partner_id": portal_id,
+                }
+            ],
+        )
+        platform = _partner_with_types(group, "E2E-CONTRACTS", ["contract.upsert"])
+        ehr = _partner_with_types(group, "E2E-EHR", ["purchase.request"])
+        ap = _partner_with_types(group, "E2E-AP", ["vendor.bill"])
+        wms = group.partner("DEMO-HOSP-N")
+
+        send(
+            platform,
+            "contract.upsert",
+            {
+                "contract": "E2E-CT-1",
+                "supplier": "SUP-E2E",
+                "start_date": days(-1),
+                "end_date": days(365),
+                "state": "active",
+                "lines": [
+                    {"item": "IVS-NACL-500", "price": 2.0},
+                    {"item": "MSK-SURG", "price": 0.5},
+                ],
+            },
+        )
+        request = send(
+            ehr,
+            "purchase.request",
+            {
+                "request": "E2E-REQ-1",
+                "facility": "HOSP-N",
+                "lines": [
+                    {"item": "IVS-NACL-500", "quantity": 100},
+                    {"item": "MSK-SURG", "quantity": 200},
+                ],
+            },
+        )
+        [order_name] = request["result"]["orders"]
+        [order] = group.call(
+            "purchase.order", "search_read", [("name", "=", order_name)], ["order_line"]
+        )
+        lines = group.call(
+            "purchase.order.line",
+            "read",
+            order["order_line"],
+            ["product_id", "price_unit", "contract_price"],
+        )
+        assert sorted(line["price_unit"] for line in lines) == [0.5, 2.0]
+
+        group.call("purchase.order", "button_confirm", [order["id"]])
+        deadline = time.monotonic() + 120
+        while not supplier_site.orders and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [sent] = supplier_site.orders
+        assert (sent["purchase_order"], sent["order_version"]) == (order_name, 1)
+
+        send(
+            portal,
+            "purchase.acknowledgement",
+            {
+                "purchase_order": order_name,
+                "order_version": 1,
+                "status": "changed",
+                "lines": [
+                    {"item": "IVS-NACL-500", "quantity": 100, "price": 2.2},
+                    {"item": "MSK-SURG", "quantity": 200, "price": 0.5},
+                ],
+            },
+        )
+        [acked] = group.call("purchase.order", "read", [order["id"]], ["ack_state"])
+        assert acked["ack_state"] == "discrepancy"
+
+        send(
+            wms,
+            "inventory.receipt",
+            {
+                "facility": "HOSP-N",
+                "purchase_order": order_name,
+                "received_at": days(0) + "T09:00:00Z",
+                "lines": [
+                    {"item": "IVS-NACL-500", "lot": "E2E-L1", "expiry": days(300), "quantity": 100},
+                    {"item": "MSK-SURG", "quantity": 150},
+                ],
+            },
+        )
+        bill = send(
+            ap,
+            "vendor.bill",
+            {
+                "purchase_order": order_name,
+                "invoice_number": "E2E-INV-1",
+                "lines": [
+                    {"item": "IVS-NACL-500", "quantity": 100, "price": 2.0},
+                    {"item": "MSK-SURG", "quantity": 200, "price": 0.5},
+                ],
+            },
+        )
+        assert bill["result"]["match_state"] == "exception"
+        assert bill["result"]["exceptions"] == ["qty_not_received"]
+        exceptions = group.call(
+            "purchase.match.exception",
+            "search_read",
+            [("move_id.ref", "=", "E2E-INV-1")],
+            ["exception_type", "purchase_line_id", "state"],
+        )
+        assert len(exceptions) == 1
+        [flagged] = group.call(
+            "purchase.order.line", "read", [exceptions[0]["purchase_line_id"][0]], ["product_id"]
+        )
+        assert "MSK-SURG" in flagged["product_id"][1]
+    finally:
+        server.stop()
+        supplier_site.shutdown()
