@@ -129,7 +129,7 @@ class PurchaseOrder(models.Model):
             )
         return True
 
-    def _check_contract_rules(self):
+    def _check_contract_rules(self):  # pylint: disable=missing-return
         super()._check_contract_rules()
         groups = self.approval_group_ids
         if groups and not self.approved_by_id:
