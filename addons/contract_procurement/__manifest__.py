@@ -19,5 +19,6 @@
         "views/procurement_views.xml",
         "views/menus.xml",
     ],
+    "demo": ["demo/contract_procurement_demo.xml"],
     "installable": True,
 }

@@ -24,6 +24,12 @@ class PurchaseOrderLine(models.Model):
         digits="Product Price",
         help="Unit price minus contract price (positive: leakage).",
     )
+    product_categ_id = fields.Many2one(
+        related="product_id.categ_id", store=True, string="Product Category"
+    )
+    warehouse_id = fields.Many2one(
+        related="order_id.picking_type_id.warehouse_id", store=True, string="Facility"
+    )
     off_contract = fields.Boolean(
         compute="_compute_contract",
         store=True,
