@@ -30,12 +30,28 @@ class PurchaseOrderLine(models.Model):
     warehouse_id = fields.Many2one(
         related="order_id.picking_type_id.warehouse_id", store=True, string="Facility"
     )
+    on_contract_amount = fields.Monetary(
+        compute="_compute_contract_amounts",
+        store=True,
+        currency_field="currency_id",
+        help="Untaxed amount bought on contract, at or under the contract price.",
+    )
+    off_contract_amount = fields.Monetary(
+        compute="_compute_contract_amounts", store=True, currency_field="currency_id"
+    )
     off_contract = fields.Boolean(
         compute="_compute_contract",
         store=True,
         help="Another supplier's contract covers this product, or "
         "the price is above the contract price beyond tolerance.",
     )
+
+    @api.depends("price_subtotal", "off_contract", "contract_line_id")
+    def _compute_contract_amounts(self):
+        for line in self:
+            on_contract = bool(line.contract_line_id) and not line.off_contract
+            line.on_contract_amount = line.price_subtotal if on_contract else 0.0
+            line.off_contract_amount = line.price_subtotal if line.off_contract else 0.0
 
     @api.depends(
         "product_id",

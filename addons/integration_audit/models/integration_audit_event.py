@@ -15,6 +15,7 @@ _logger = logging.getLogger(__name__)
 EVENT_TYPES = [
     ("inbound_received", "Inbound received"),
     ("inbound_rejected", "Inbound rejected"),
+    ("inbound_query", "Inbound status query"),
     ("job_started", "Job started"),
     ("job_done", "Job done"),
     ("job_failed", "Job failed"),

@@ -371,6 +371,12 @@ class IntegrationGateway(models.AbstractModel):
                 },
                 {},
             )
+        self.env["integration.audit.event"].sudo()._log(
+            "inbound_query",
+            f"Status query for {external_id}",
+            records=message,
+            partner_code=partner["code"],
+        )
         return Answer(200, self._status_body(message), {})
 
     # ------------------------------------------------------------------

@@ -163,6 +163,11 @@ class TestGatewayHttp(QueueHttpCase):
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["status"], "done")
         self.assertEqual(response.json()["result"]["pong"], "status")
+        self.assertTrue(
+            self.env["integration.audit.event"].search(
+                [("event_type", "=", "inbound_query"), ("res_id", "=", self.message(msg_id).id)]
+            )
+        )
         bad = dict(headers, **{"webhook-signature": "v1,AAAA"})
         self.assertEqual(
             self.url_open(f"/integration/v1/messages/{msg_id}", headers=bad).status_code, 401
