@@ -1,8 +1,13 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.tools import float_compare
+
+_logger = logging.getLogger(__name__)
 
 AVAILABILITY = [("ok", "Available"), ("below_min", "Below Minimum"), ("zero", "Out of Stock")]
 
@@ -217,6 +222,10 @@ class HealthcareReplenishmentProposal(models.Model):
         for orderpoint in orderpoints:
             by_warehouse[orderpoint.warehouse_id] |= orderpoint
         for warehouse, points in by_warehouse.items():
+            # claim the rules first: a concurrent evaluation of the same rule now fails to
+            # serialise (and is retried on fresh data) instead of writing stale proposals
+            points.sudo().write({"healthcare_evaluated_at": fields.Datetime.now()})
+            points.flush_recordset(["healthcare_evaluated_at"])
             on_hand = self._on_hand(warehouse, points.product_id)
             for orderpoint in points:
                 product = orderpoint.product_id
@@ -313,7 +322,11 @@ class HealthcareReplenishmentProposal(models.Model):
 
     @api.model
     def _cron_scan(self):
-        """Evaluate every facility orderpoint (critical ones are also done at once)."""
+        """Evaluate every facility orderpoint (critical ones are also done at once).
+
+        Rules a message is evaluating at the same moment are skipped: the message's
+        evaluation is the fresher one, and the next scan comes back to them.
+        """
         orderpoints = (
             self.env["stock.warehouse.orderpoint"]
             .sudo()
@@ -321,7 +334,14 @@ class HealthcareReplenishmentProposal(models.Model):
                 [("warehouse_id.facility_code", "!=", False), ("trigger", "in", ("auto", "manual"))]
             )
         )
-        return self._evaluate(orderpoints)
+        proposals = self.browse()
+        for orderpoint in orderpoints:
+            try:
+                with self.env.cr.savepoint():
+                    proposals |= self._evaluate(orderpoint)
+            except psycopg2.errors.SerializationFailure:
+                _logger.info("shortage scan: %s is being evaluated elsewhere", orderpoint.id)
+        return proposals
 
     # ------------------------------------------------------------------
     # Actions

@@ -1,8 +1,16 @@
-from odoo import SUPERUSER_ID, models
+from odoo import SUPERUSER_ID, fields, models
 
 
 class StockWarehouseOrderpoint(models.Model):
     _inherit = "stock.warehouse.orderpoint"
+
+    healthcare_evaluated_at = fields.Datetime(
+        "Shortage Evaluated",
+        readonly=True,
+        copy=False,
+        help="Written by each shortage evaluation, so that two evaluations of the same rule "
+        "running at once conflict instead of one overwriting the other with older stock.",
+    )
 
     def _unlink_processed_orderpoints(self):
         """Keep the min/max rules of facilities.

@@ -26,6 +26,11 @@ JOB_STATES = [
 ]
 # jobs claimed per transaction: a crash rolls a whole batch back to pending
 BATCH_SIZE = {"critical": 1, "standard": 20, "bulk": 50}
+PG_CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
@@ -329,7 +334,9 @@ class IntegrationJob(models.Model):
                     "integration_queue.group_integration_manager",
                 )
         else:
-            delay = retry_delay(vals["attempts"])
+            # a lock conflict clears in moments; a partner outage does not
+            concurrency = isinstance(error, PG_CONCURRENCY_ERRORS)
+            delay = retry_delay(vals["attempts"], base=1 if concurrency else 10)
             vals["eta"] = fields.Datetime.now() + timedelta(seconds=delay)
             self.write(vals)
             if self.message_id:
