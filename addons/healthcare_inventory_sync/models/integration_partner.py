@@ -10,12 +10,6 @@ class IntegrationPartner(models.Model):
         help="Facilities this partner may post inventory messages for.",
     )
 
-    def write(self, vals):
-        res = super().write(vals)
-        if "facility_ids" in vals:
-            self.env.registry.clear_cache()
-        return res
-
     @api.model
     @tools.ormcache("partner_id")
     def _facility_codes(self, partner_id):

@@ -1,4 +1,5 @@
 from . import (
+    integration_cached_config,
     integration_gateway,
     integration_job,
     integration_message,

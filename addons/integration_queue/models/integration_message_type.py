@@ -11,6 +11,7 @@ class IntegrationMessageType(models.Model):
     declares a handler, its JSON schema, its lane and its retry policy."""
 
     _name = "integration.message.type"
+    _inherit = ["integration.cached.config"]
     _description = "Integration Message Type"
     _order = "code"
     _rec_name = "code"
@@ -66,22 +67,6 @@ class IntegrationMessageType(models.Model):
                         method=message_type.handler_method,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     @api.model
     @tools.ormcache("code")

@@ -12,7 +12,7 @@ class IntegrationPartner(models.Model):
 
     _name = "integration.partner"
     _description = "Integration Partner"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "integration.cached.config"]
     _order = "name, id"
 
     code = fields.Char(required=True, tracking=True, help="Sent by the partner as X-Partner-Code.")
@@ -62,22 +62,9 @@ class IntegrationPartner(models.Model):
         for partner in self:
             partner.message_count = counts.get(partner, 0)
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return partners
-
-    def write(self, vals):
-        res = super().write(vals)
-        if set(vals) - {"circuit_state", "circuit_failures", "circuit_open_until"}:
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+    def _clears_cache(self, vals):
+        # circuit breaker bookkeeping changes often and is not cached
+        return bool(set(vals) - {"circuit_state", "circuit_failures", "circuit_open_until"})
 
     def action_rotate_secret(self):
         """Make a new secret, keep the current one valid for the overlap, show it once."""

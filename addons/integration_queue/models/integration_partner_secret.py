@@ -15,6 +15,7 @@ class IntegrationPartnerSecret(models.Model):
     """
 
     _name = "integration.partner.secret"
+    _inherit = ["integration.cached.config"]
     _description = "Integration Partner Signing Secret"
     _order = "create_date desc, id desc"
 
@@ -94,13 +95,3 @@ class IntegrationPartnerSecret(models.Model):
             (secret_box.decrypt(key, ciphertext), expires_at)
             for ciphertext, expires_at in self.env.cr.fetchall()
         )
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
