@@ -1,3 +1,4 @@
+import threading
 import time
 
 from odoo.tests import TransactionCase, tagged
@@ -62,3 +63,63 @@ class TestLaneRunner(TransactionCase):
             remaining = env["integration.job"].browse(ids).exists()
             self.assertEqual(sorted(remaining.ids), sorted(ids[1:]))
             remaining.write({"state": "cancelled"})
+
+    def test_lock_conflict_is_retried_soon(self):
+        """A job that meets a concurrent update fails to serialise and is retried within
+        seconds (not after a partner-outage backoff)."""
+        with thread_env(self.registry) as env:
+            partner = env["res.partner"].create({"name": "Contended"})
+            job = env["integration.job"]._enqueue(
+                "res.partner",
+                "write",
+                record_ids=partner.ids,
+                kwargs={"vals": {"ref": "from the job"}},
+                lane="bulk",
+                name="contended",
+            )
+            partner_id, job_id = partner.id, job.id
+        holder = self.registry.cursor()
+        try:
+            holder.execute("UPDATE res_partner SET ref = 'held' WHERE id = %s", [partner_id])
+            outcome = {}
+
+            def run_job():
+                with thread_env(self.registry) as env:
+                    outcome["done"] = env["integration.job"]._run_batch("bulk", 1)
+
+            runner = threading.Thread(target=run_job)
+            runner.start()
+            self._wait_for_lock_waiter(holder)
+            holder.commit()
+            runner.join(60)
+        finally:
+            holder.close()
+        with thread_env(self.registry) as env:
+            job = env["integration.job"].browse(job_id)
+            self.assertEqual(outcome.get("done"), 1)
+            self.assertEqual((job.state, job.attempts), ("pending", 1))
+            self.assertIn("SerializationFailure", job.last_error)
+            self.assertLess((job.eta - job.date_done).total_seconds(), 2.5)
+            job.write({"eta": False})
+        with thread_env(self.registry) as env:
+            env["integration.job"]._run_batch("bulk", 5)
+        with thread_env(self.registry) as env:
+            job = env["integration.job"].browse(job_id)
+            self.assertEqual(job.state, "done")
+            self.assertEqual(env["res.partner"].browse(partner_id).ref, "from the job")
+
+    def _wait_for_lock_waiter(self, holder, timeout=30):
+        """Return once another session of this database waits on a row lock."""
+        deadline = time.monotonic() + timeout
+        with self.registry.cursor() as probe:
+            while time.monotonic() < deadline:
+                probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid != %s",
+                    [holder._cnx.get_backend_pid()],
+                )
+                if probe.fetchone()[0]:
+                    return
+                probe.rollback()
+                time.sleep(0.05)
+        self.fail("the job never waited for the held row")
