@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 SUPPLIER_STATUS = [
     ("pending", "Pending Approval"),
@@ -25,8 +26,6 @@ class ResPartner(models.Model):
 
     def _check_can_supply(self):
         """Raise a clear error unless this supplier may be ordered from."""
-        from odoo.exceptions import UserError  # noqa: PLC0415
-
         supplier = self.commercial_partner_id
         if supplier.supplier_status != "approved":
             raise UserError(

@@ -362,6 +362,8 @@ class HealthcareInventorySync(models.AbstractModel):
         lots = self._get_lots(resolved, warehouse.company_id)
         source = warehouse.lot_stock_id
         reference = payload["reference"]
+        origin = reference + (f" ({payload['cost_center']})" if payload.get("cost_center") else "")
+        destination = self._consumption_location(warehouse.company_id)
         shortfalls = []
         Quant = self.env["stock.quant"].sudo()
         moves = self.env["stock.move"].sudo()
@@ -370,48 +372,35 @@ class HealthcareInventorySync(models.AbstractModel):
             available = Quant._get_available_quantity(
                 line.product, source, lot_id=lot, strict=bool(lot), allow_negative=True
             )
-            if (
-                float_compare(
-                    line.quantity, available, precision_rounding=line.product.uom_id.rounding
-                )
-                > 0
-            ):
+            rounding = line.product.uom_id.rounding
+            if float_compare(line.quantity, available, precision_rounding=rounding) > 0:
+                missing = line.quantity - max(available, 0.0)
                 shortfalls.append(
-                    {
-                        "line": line.index,
-                        "product": line.product.display_name,
-                        "missing": line.quantity - max(available, 0.0),
-                    }
+                    {"line": line.index, "product": line.product.display_name, "missing": missing}
                 )
-            moves |= self._post_move(
-                line,
-                lot,
-                source,
-                self._consumption_location(warehouse.company_id),
-                warehouse,
-                f"{reference}"
-                + (f" ({payload['cost_center']})" if payload.get("cost_center") else ""),
-            )
-        for shortfall in shortfalls:
-            product = resolved[[r.index for r in resolved].index(shortfall["line"])].product
-            self.env["healthcare.stock.alert"]._raise(
-                "consumption_shortfall",
-                warehouse,
-                _(
-                    "%(facility)s consumed %(missing)s more %(product)s than it had on hand "
-                    "(reference %(ref)s)",
-                    facility=warehouse.name,
-                    missing=shortfall["missing"],
-                    product=product.display_name,
-                    ref=reference,
-                ),
-                product=product,
-                quantity=shortfall["missing"],
-                message=message,
-            )
+                self._flag_shortfall(warehouse, line.product, missing, reference, message)
+            moves |= self._post_move(line, lot, source, destination, warehouse, origin)
         message._link_records(moves)
         self._after_stock_change(warehouse, {r.product for r in resolved}, message)
         return {"moves": len(moves), "shortfalls": shortfalls}
+
+    @api.model
+    def _flag_shortfall(self, warehouse, product, missing, reference, message):
+        self.env["healthcare.stock.alert"]._raise(
+            "consumption_shortfall",
+            warehouse,
+            _(
+                "%(facility)s consumed %(missing)s more %(product)s than it had on hand "
+                "(reference %(ref)s)",
+                facility=warehouse.name,
+                missing=missing,
+                product=product.display_name,
+                ref=reference,
+            ),
+            product=product,
+            quantity=missing,
+            message=message,
+        )
 
     @api.model
     def _post_move(self, line, lot, source, destination, warehouse, origin):

@@ -5,11 +5,9 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 from odoo.tools import config
 
-from odoo.addons.integration_audit.correlation import (
-    CONTEXT_KEY,
-    correlation_id_from_headers,
-    new_correlation_id,
-)
+from odoo.addons.integration_audit.correlation import CONTEXT_KEY
+
+from ..models.integration_gateway import Answer
 
 METRICS_TOKEN_OPTION = "integration_queue_metrics_token"
 
@@ -18,12 +16,8 @@ class IntegrationGatewayController(http.Controller):
     """HTTP face of the gateway: parse, hand over, answer. No logic here."""
 
     def _env(self):
-        cid = (
-            getattr(request, "correlation_id", None)
-            or correlation_id_from_headers(request.httprequest.headers)
-            or new_correlation_id()
-        )
-        request.correlation_id = cid
+        # the correlation ID integration_audit gave this request, from its first byte
+        cid = request.env["ir.http"]._request_correlation_id()
         return request.env(
             user=SUPERUSER_ID, context=dict(request.env.context, **{CONTEXT_KEY: cid})
         )
@@ -106,22 +100,14 @@ class IntegrationGatewayController(http.Controller):
         token = config.get(METRICS_TOKEN_OPTION)
         offered = request.httprequest.headers.get("Authorization", "")
         offered = offered[7:] if offered.lower().startswith("bearer ") else ""
-        cid = env.context[CONTEXT_KEY]
         if not token or not hmac.compare_digest(offered.encode(), str(token).encode()):
-            return request.make_response(
-                json.dumps(
-                    {
-                        "error": {
-                            "code": "unauthorized",
-                            "message": "metrics token required",
-                            "field": "Authorization",
-                            "correlation_id": cid,
-                        }
-                    }
-                ),
-                headers=[("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
-                status=401,
-            )
+            error = {
+                "code": "unauthorized",
+                "message": "metrics token required",
+                "field": "Authorization",
+                "correlation_id": env.context[CONTEXT_KEY],
+            }
+            return self._json(Answer(401, {"error": error}, {"WWW-Authenticate": "Bearer"}))
         return request.make_response(
             env["integration.gateway"]._metrics_text(),
             headers=[("Content-Type", "text/plain; version=0.0.4")],

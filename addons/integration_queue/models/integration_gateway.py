@@ -55,7 +55,7 @@ class IntegrationGateway(models.AbstractModel):
             existing = self._find_existing(partner, headers["webhook-id"])
             if existing:
                 return self._answer_duplicate(existing, body, partner)
-            payload_schema_text = type_info[4]
+            payload_schema_text = type_info.schema
             self._validate(payload_schema_text, data)
             self._check_scope(partner, message_type, data)
             message, created = self._store(partner, message_type, type_info, headers, body, data)
@@ -129,7 +129,7 @@ class IntegrationGateway(models.AbstractModel):
             raise GatewayRejection(
                 404, "unknown_message_type", f"unknown message type {message_type!r}"
             )
-        if type_info[0] not in partner["type_ids"]:
+        if type_info.id not in partner["type_ids"]:
             raise GatewayRejection(403, "forbidden", f"partner may not send {message_type!r}")
         return type_info
 
@@ -193,7 +193,7 @@ class IntegrationGateway(models.AbstractModel):
         winner's commit, then (REPEATABLE READ) fails to serialise and Odoo
         replays the request, which then finds the stored message.
         """
-        type_id, lane, priority, max_attempts, _schema, ordering_field, model, method = type_info
+        ordering_field = type_info.ordering_key_field
         ordering_key = None
         if ordering_field and data.get(ordering_field) not in (None, ""):
             ordering_key = f"{ordering_field}={data[ordering_field]}"
@@ -228,7 +228,7 @@ class IntegrationGateway(models.AbstractModel):
             {
                 "partner": partner["id"],
                 "company": partner["company_id"],
-                "type_id": type_id,
+                "type_id": type_info.id,
                 "type": message_type,
                 "ext": external_id,
                 "cid": cid,
@@ -238,17 +238,17 @@ class IntegrationGateway(models.AbstractModel):
                 "okey": ordering_key,
                 "uid": uid,
                 "job_name": f"{message_type} {external_id}",
-                "lane": lane,
-                "priority": priority,
-                "max_attempts": max_attempts or 5,
-                "model": model,
-                "method": method,
+                "lane": type_info.lane,
+                "priority": type_info.priority,
+                "max_attempts": type_info.max_attempts or 5,
+                "model": type_info.handler_model,
+                "method": type_info.handler_method,
             },
         )
         row = self.env.cr.fetchone()
         if not row:
             return self._find_existing(partner, external_id), False
-        self.env["integration.job"]._trigger_lane(lane)
+        self.env["integration.job"]._trigger_lane(type_info.lane)
         message = self.env["integration.message"].sudo().browse(row[0])
         return message, True
 

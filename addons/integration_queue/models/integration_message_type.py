@@ -1,7 +1,15 @@
+from collections import namedtuple
+
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..payload_schema import _validator
+
+# What the gateway needs of an inbound message type, cached per registry.
+TypeInfo = namedtuple(
+    "TypeInfo",
+    "id lane priority max_attempts schema ordering_key_field handler_model handler_method",
+)
 
 LANES = [("critical", "Critical"), ("standard", "Standard"), ("bulk", "Bulk")]
 
@@ -78,7 +86,7 @@ class IntegrationMessageType(models.Model):
         )
         if not message_type:
             return None
-        return (
+        return TypeInfo(
             message_type.id,
             message_type.lane,
             message_type.priority,
