@@ -128,6 +128,13 @@ class IntegrationJob(models.Model):
 
     @api.model
     def _trigger_lane(self, lane, at=None):
+        """Wake the lane's cron, once per transaction for an immediate wake-up:
+        a transaction that enqueues thousands of jobs sends one trigger, not thousands."""
+        if at is None:
+            woken = self.env.cr.precommit.data.setdefault("integration_queue.woken_lanes", set())
+            if lane in woken:
+                return
+            woken.add(lane)
         cron = self._lane_cron(lane)
         if cron:
             cron.sudo()._trigger(at=at)

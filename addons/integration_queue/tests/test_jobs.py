@@ -151,3 +151,11 @@ class TestJobs(QueueCase):
         self.receive({"note": "wake"})
         after = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self.assertEqual(after, before + 1)
+
+    def test_bulk_enqueue_wakes_the_lane_once(self):
+        cron = self.env.ref("integration_queue.ir_cron_lane_bulk")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        for _index in range(50):
+            self.env["integration.job"]._enqueue("res.partner", "exists", lane="bulk")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
