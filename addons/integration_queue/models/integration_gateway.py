@@ -52,14 +52,18 @@ class IntegrationGateway(models.AbstractModel):
             type_info = self._check_message_type(partner, message_type)
             self._check_rate_limit(partner)
             data = self._parse(body)
-            existing = self._find_existing(partner, headers["webhook-id"])
-            if existing:
-                return self._answer_duplicate(existing, body, partner)
-            payload_schema_text = type_info.schema
-            self._validate(payload_schema_text, data)
-            self._check_scope(partner, message_type, data)
+            try:
+                self._validate(type_info.schema, data)
+                self._check_scope(partner, message_type, data)
+            except GatewayRejection:
+                # a known webhook-id answers as a duplicate (200 or 422) whatever its body
+                existing = self._find_existing(partner, headers["webhook-id"])
+                if existing:
+                    return self._answer_duplicate(existing, body, partner)
+                raise
+            # the unique index finds duplicates: no look-up on the happy path
             message, created = self._store(partner, message_type, type_info, headers, body, data)
-            if not created:  # lost a race to a concurrent duplicate
+            if not created:
                 return self._answer_duplicate(message, body, partner)
             return self._answer_queued(message, body, partner, message_type, headers["webhook-id"])
         except GatewayRejection as rejection:

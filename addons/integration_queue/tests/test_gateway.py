@@ -89,6 +89,8 @@ class TestGatewayHttp(QueueHttpCase):
         self.assertError(
             self.post({"note": "b"}, msg_id=msg_id), 422, "idempotency_conflict", "webhook-id"
         )
+        # a reused webhook-id is a conflict even when the new body would not validate
+        self.assertError(self.post({"note": 42}, msg_id=msg_id), 422, "idempotency_conflict")
         self.assertEqual(self.message(msg_id).payload, '{"note": "a"}')
 
     def test_400_malformed_json(self):
