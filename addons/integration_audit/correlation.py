@@ -100,6 +100,11 @@ def outbound_headers(env, correlation_id=None):
     return headers
 
 
+def in_http_request():
+    """True while this thread serves an HTTP request (whose context a client chose)."""
+    return _current_request() is not None
+
+
 def _current_request():
     from odoo.http import request  # noqa: PLC0415 - odoo.http is heavy, import lazily
 

@@ -103,11 +103,13 @@ def verify_export_lines(lines):
         seal = record.get("seal") or {}
         if not seal:
             problems.append("line %s: event %s is not sealed" % (number, record.get("id")))
-        elif chain.event_hash(record) != seal.get("event_hash"):
-            problems.append("line %s: event %s was altered" % (number, record.get("id")))
-        elif chain.chain_hash(seal.get("prev_chain_hash"), seal["event_hash"]) != seal.get(
-            "chain_hash"
+        elif chain.event_hash(record) != seal.get("event_hash") or (
+            seal.get("event_timestamp") not in (None, record.get("timestamp"))
         ):
+            problems.append("line %s: event %s was altered" % (number, record.get("id")))
+        elif chain.chain_hash(
+            seal.get("prev_chain_hash"), seal["event_hash"], seal.get("event_timestamp")
+        ) != seal.get("chain_hash"):
             problems.append("line %s: chain hash of event %s is wrong" % (number, record.get("id")))
         elif (
             previous

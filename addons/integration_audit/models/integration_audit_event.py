@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from markupsafe import Markup, escape
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .. import chain
-from ..correlation import get_correlation_id
+from ..correlation import get_correlation_id, in_http_request
 
 _logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ INSERT_COLUMNS = (
 )
 
 SEAL_LOCK_KEY = 74_211_001  # pg advisory lock taken by the sealer only
+
+DEFAULT_RETENTION_DAYS = 2555
+MIN_RETENTION_OPTION = "audit_min_retention_days"  # configuration file option
+DEFAULT_MIN_RETENTION_DAYS = 365
 
 
 class IntegrationAuditEvent(models.Model):
@@ -99,14 +104,35 @@ class IntegrationAuditEvent(models.Model):
     def action_open_trace(self):
         """Every event of this event's correlation ID, oldest first."""
         self.ensure_one()
+        self._check_audit_group("integration_audit.group_audit_viewer", _("open audit traces"))
         return self._action_trace([self.correlation_id] if self.correlation_id else [], self)
 
     @api.model
     def action_trace_records(self, records):
         """Events of every unit of work that touched ``records``, oldest first."""
+        self._check_audit_group("integration_audit.group_audit_viewer", _("open audit traces"))
+        if not isinstance(records, models.BaseModel):
+            raise UserError(_("records: a trace is opened from the records' Action menu."))
         events = self.search([("res_model", "=", records._name), ("res_id", "in", records.ids)])
         cids = sorted(set(events.mapped("correlation_id")) - {False})
         return self._action_trace(cids, events)
+
+    @api.model
+    def _check_audit_group(self, group_xmlid, what):
+        """Raise AccessError unless the real caller holds ``group_xmlid``.
+
+        Server code running as superuser passes: it is not a client's call.
+        """
+        if self.env.su or self.env.user.has_group(group_xmlid):
+            return
+        group = self.env.ref(group_xmlid, raise_if_not_found=False)
+        raise AccessError(
+            _(
+                "You need the group %(group)s to %(what)s.",
+                group=group.sudo().name if group else group_xmlid,
+                what=what,
+            )
+        )
 
     @api.model
     def _action_trace(self, correlation_ids, events):
@@ -179,7 +205,7 @@ class IntegrationAuditEvent(models.Model):
             return self.browse()
         env = self.env
         default_cid = get_correlation_id(env)
-        default_partner = env.context.get("integration_partner_code")
+        default_partner = self._context_partner_code()
         rows = []
         for entry in entries:
             record = entry.get("record")
@@ -225,6 +251,18 @@ class IntegrationAuditEvent(models.Model):
         return self.browse([row[0] for row in env.cr.fetchall()])
 
     @api.model
+    def _context_partner_code(self):
+        """The partner a job acts for, from the job runner's context.
+
+        Within an HTTP request the context is the client's to choose: there a
+        partner code only comes explicitly from the code that logs.
+        """
+        code = self.env.context.get("integration_partner_code")
+        if not code or in_http_request():
+            return None
+        return code
+
+    @api.model
     def _record_company_id(self, record):
         field = record._fields.get("company_id")
         if field is not None and field.type == "many2one" and field.comodel_name == "res.company":
@@ -266,17 +304,21 @@ class IntegrationAuditEvent(models.Model):
         for row in rows:
             sequence += 1
             ev_hash = chain.event_hash(row)
-            prev_hash = chain.chain_hash(prev_hash, ev_hash)
-            seals.append((sequence, row["id"], ev_hash, prev_hash))
+            prev_hash = chain.chain_hash(prev_hash, ev_hash, row["timestamp"])
+            seals.append(
+                (sequence, row["id"], ev_hash, prev_hash, row["timestamp"], row["company_id"])
+            )
         cr.execute(
             SQL(
                 """
                 INSERT INTO integration_audit_seal
-                       (sequence, event_id, event_hash, chain_hash, sealed_at)
+                       (sequence, event_id, event_hash, chain_hash, event_timestamp, company_id,
+                        sealed_at)
                 VALUES %s
                 """,
                 SQL(", ").join(
-                    SQL("(%s, %s, %s, %s, now() at time zone 'UTC')", *seal) for seal in seals
+                    SQL("(%s, %s, %s, %s, %s, %s, now() at time zone 'UTC')", *seal)
+                    for seal in seals
                 ),
             )
         )
@@ -300,26 +342,23 @@ class IntegrationAuditEvent(models.Model):
         return total
 
     @api.model
-    def _verify_chain(self, batch_size=5000):
+    def _verify_chain(self, batch_size=5000, anchor=None):
         """Verify the whole chain; return a report dict.
 
-        ``ok`` is False when a link is broken (``error`` says which and why) or
-        an event exists that is neither sealed nor waiting to be sealed.
+        ``ok`` is False when a link is broken (``error`` says which and why), an
+        event exists that is neither sealed nor waiting to be sealed, or, given
+        an ``anchor`` (see :meth:`_chain_anchor`), the chain no longer passes
+        through the anchored head. Deleted events must be vouched for by a sealed
+        retention checkpoint (:func:`..chain.checkpoint_problem`).
         """
         cr = self.env.cr
-        purged = chain.RangeSet()
-        cr.execute(
-            "SELECT details FROM integration_audit_event WHERE event_type = 'retention_purge'"
-        )
-        for (details,) in cr.fetchall():
-            for first, last in json.loads(details or "{}").get("purged_ranges", []):
-                purged.add(first, last)
-        verifier = chain.ChainVerifier(purged=purged)
+        checkpoints, rejected = self._sealed_checkpoints()
+        verifier = chain.ChainVerifier(checkpoints=checkpoints, rejected=rejected, anchor=anchor)
         after = 0
         while True:
             cr.execute(
                 """
-                SELECT s.sequence, s.event_id, s.event_hash, s.chain_hash, e.*
+                SELECT s.sequence, s.event_id, s.event_hash, s.chain_hash, s.event_timestamp, e.*
                   FROM integration_audit_seal s
                   LEFT JOIN integration_audit_event e ON e.id = s.event_id
                  WHERE s.sequence > %s
@@ -336,6 +375,8 @@ class IntegrationAuditEvent(models.Model):
                 if not verifier.check(link):
                     return self._verify_report(verifier)
             after = links[-1]["sequence"]
+        if not verifier.check_anchor_reached():
+            return self._verify_report(verifier)
         cr.execute(
             """
             SELECT e.id FROM integration_audit_event e
@@ -352,6 +393,62 @@ class IntegrationAuditEvent(models.Model):
                 "reason": "event was inserted outside the audit API (never queued for sealing)",
             }
         return self._verify_report(verifier)
+
+    @api.model
+    def _sealed_checkpoints(self):
+        """Retention checkpoints sealed in the chain: (valid ones, {sequence: why not}).
+
+        Only a sealed checkpoint whose content still matches its seal may vouch
+        for deleted events; an unsealed or forged one vouches for nothing.
+        """
+        self.env.cr.execute(
+            """
+            SELECT s.sequence, s.event_hash AS seal_event_hash, e.*
+              FROM integration_audit_event e
+              JOIN integration_audit_seal s ON s.event_id = e.id
+             WHERE e.event_type = 'retention_purge'
+            """
+        )
+        now = fields.Datetime.now()
+        checkpoints, rejected = [], {}
+        for row in self.env.cr.dictfetchall():
+            if chain.event_hash(row) != row["seal_event_hash"]:
+                continue  # the walk reports the altered content at this link
+            problem = chain.checkpoint_problem(row, now=now)
+            if problem:
+                rejected[row["sequence"]] = problem
+                continue
+            details = json.loads(row["details"])
+            checkpoints.append(
+                chain.Checkpoint(
+                    row["id"],
+                    row["sequence"],
+                    chain.parse_timestamp(details["cutoff"]),
+                    details["retention_days"],
+                    [tuple(pair) for pair in details["purged_ranges"]],
+                )
+            )
+        return checkpoints, rejected
+
+    @api.model
+    def _chain_anchor(self):
+        """The sealed chain's head, to be stored outside the database.
+
+        Seal what is pending first; the anchor names the last link's sequence
+        (the count of links), event id, chain hash, its time and the retention
+        in force, which later checkpoints may not undercut.
+        """
+        self._seal_pending()
+        self.env.cr.execute(
+            """
+            SELECT sequence, event_id, chain_hash, sealed_at FROM integration_audit_seal
+             ORDER BY sequence DESC LIMIT 1
+            """
+        )
+        head = self.env.cr.fetchone()
+        if not head:
+            return chain.anchor(0, None, chain.GENESIS, None, self._retention_days())
+        return chain.anchor(*head, retention_days=self._retention_days())
 
     @api.model
     def _verify_report(self, verifier):
@@ -411,22 +508,50 @@ class IntegrationAuditEvent(models.Model):
 
     @api.model
     def _retention_days(self):
+        """Days events are kept: the system parameter, never below the file's floor.
+
+        The floor (``audit_min_retention_days`` in the configuration file) keeps
+        anyone who can only change data from purging the trail by shortening
+        retention.
+        """
         value = (
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("integration_audit.retention_days", "2555")
+            .get_param("integration_audit.retention_days", str(DEFAULT_RETENTION_DAYS))
         )
-        return max(int(value), 1)
+        try:
+            days = int(value)
+        except ValueError:
+            _logger.warning("integration_audit.retention_days is not a number: %r", value)
+            days = DEFAULT_RETENTION_DAYS
+        floor = tools.config.get(MIN_RETENTION_OPTION) or DEFAULT_MIN_RETENTION_DAYS
+        try:
+            floor = int(floor)
+        except ValueError:
+            floor = DEFAULT_MIN_RETENTION_DAYS
+        return max(days, floor, 1)
 
     @api.model
     def _purge_batch(self, cutoff, batch_size=1000):
         """Delete one batch of sealed events older than ``cutoff`` and not held.
 
-        The deletion and its checkpoint event (which lists the purged ids, so
-        that the chain verifies without them) are one transaction. Return the
-        number of events purged.
+        The deletion and its checkpoint event (which lists the purged ids, the
+        cutoff and the retention in force, so that the chain verifies without
+        them) are one transaction. A cutoff inside the retention period is
+        refused. Return the number of events purged.
         """
         cr = self.env.cr
+        retention_days = self._retention_days()
+        cr.execute("SELECT now() at time zone 'UTC'")
+        latest_cutoff = cr.fetchone()[0] - timedelta(days=retention_days)
+        if cutoff > latest_cutoff:
+            raise UserError(
+                _(
+                    "cutoff: %(cutoff)s is inside the retention period of %(days)s days.",
+                    cutoff=cutoff,
+                    days=retention_days,
+                )
+            )
         held = self.env["integration.audit.legal.hold"]._held_events_condition("e")
         cr.execute(
             SQL(
@@ -454,7 +579,8 @@ class IntegrationAuditEvent(models.Model):
             "retention_purge",
             "Retention purge of %s events older than %s" % (len(ids), cutoff),
             details={
-                "cutoff": str(cutoff),
+                "cutoff": chain.normalise_timestamp(cutoff),
+                "retention_days": retention_days,
                 "count": len(ids),
                 "purged_ranges": chain.compress_ranges(ids),
             },
@@ -465,7 +591,9 @@ class IntegrationAuditEvent(models.Model):
     def _cron_purge(self, batch_size=1000, max_batches=1000):
         """Purge events past retention in batches, sealing first so none is lost."""
         self._cron_seal()
-        cutoff = fields.Datetime.now() - timedelta(days=self._retention_days())
+        # the database's clock, as the checkpoint's own time comes from it
+        self.env.cr.execute("SELECT now() at time zone 'UTC'")
+        cutoff = self.env.cr.fetchone()[0] - timedelta(days=self._retention_days())
         total = 0
         for _batch in range(max_batches):
             purged = self._purge_batch(cutoff, batch_size=batch_size)

@@ -5,7 +5,11 @@ from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 # What the ORM hooks need to know of a rule, cached per registry.
-AuditSpec = namedtuple("AuditSpec", "rule_id operations field_names domain configuration")
+AuditSpec = namedtuple("AuditSpec", "rule_id operations field_names domain configuration always")
+
+# The audit configuration audits itself whatever its rules say: switching a
+# rule off, or narrowing it, must leave a trace.
+ALWAYS_AUDITED = ("integration.audit.rule", "integration.audit.legal.hold")
 
 # Fields never worth an audit line: bookkeeping, chatter and followers.
 IGNORED_FIELDS = frozenset(
@@ -73,12 +77,14 @@ class IntegrationAuditRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_manager()
         rules = super().create(vals_list)
         rules._sync_trace_action()
         self.env.registry.clear_cache()
         return rules
 
     def write(self, vals):
+        self._check_manager()
         res = super().write(vals)
         if {"model_id", "active"} & set(vals):
             self._sync_trace_action()
@@ -86,13 +92,25 @@ class IntegrationAuditRule(models.Model):
         return res
 
     def unlink(self):
-        self.action_id.unlink()
+        self._check_manager()
+        # the caller was checked just above; server actions are admin-only
+        self.sudo().action_id.unlink()
         res = super().unlink()
         self.env.registry.clear_cache()
         return res
 
+    def _check_manager(self):
+        """Only Audit Managers (or server code) change, (de)activate or delete rules."""
+        self.env["integration.audit.event"]._check_audit_group(
+            "integration_audit.group_audit_manager", _("change audit rules")
+        )
+
     def _sync_trace_action(self):
-        """Offer "Audit Trace" in the Action menu of audited models."""
+        """Offer "Audit Trace" in the Action menu of audited models.
+
+        Callers are Audit Managers (checked in create/write); the server action
+        is written as superuser because only administrators may create actions.
+        """
         for rule in self.sudo():
             if not rule.active:
                 rule.action_id.unlink()
@@ -109,14 +127,15 @@ class IntegrationAuditRule(models.Model):
             if rule.action_id:
                 rule.action_id.write(vals)
             else:
-                rule.action_id = self.env["ir.actions.server"].create(vals)
+                rule.action_id = rule.env["ir.actions.server"].create(vals)
 
     @api.model
     @tools.ormcache()
     def _get_specs(self):
         """{model name: AuditSpec} for active rules; cached until a rule changes."""
         specs = {}
-        for rule in self.sudo().search([]):
+        # whatever context filled the cache first, only active rules count
+        for rule in self.sudo().with_context(active_test=True).search([]):
             operations = frozenset(
                 op
                 for op, flag in (
@@ -140,7 +159,19 @@ class IntegrationAuditRule(models.Model):
                 field_names,
                 tuple(domain) if domain else None,
                 rule.configuration,
+                False,
             )
+        for model_name in ALWAYS_AUDITED:
+            if model_name in self.env:
+                rule_id = specs[model_name].rule_id if model_name in specs else None
+                specs[model_name] = AuditSpec(
+                    rule_id,
+                    frozenset({"create", "write", "unlink"}),
+                    self._default_field_names(self.env[model_name]),
+                    None,
+                    True,
+                    True,
+                )
         return specs
 
     @api.model
@@ -150,6 +181,7 @@ class IntegrationAuditRule(models.Model):
             for name, field in model._fields.items()
             if field.store
             and field.type != "binary"
+            and not field.groups  # tokens and the like: audited only when named
             and name not in IGNORED_FIELDS
             and not name.startswith(IGNORED_PREFIXES)
         )

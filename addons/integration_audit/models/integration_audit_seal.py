@@ -19,6 +19,16 @@ class IntegrationAuditSeal(models.Model):
     event_id = fields.Integer("Event ID", required=True, readonly=True, index=True)
     event_hash = fields.Char(required=True, readonly=True)
     chain_hash = fields.Char(required=True, readonly=True)
+    event_timestamp = fields.Datetime(
+        readonly=True, help="The event's time, chained: it outlives a purge of the event."
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        help="The sealed event's company.",
+    )
     sealed_at = fields.Datetime(readonly=True)
 
     _sql_constraints = [

@@ -1,7 +1,10 @@
 import contextlib
+import json
 import uuid
+from unittest.mock import patch
 
-from odoo.tests import TransactionCase
+from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tools import config
 
 from ..correlation import CONTEXT_KEY
 
@@ -32,6 +35,94 @@ class AuditCase(TransactionCase):
         """Yield (cid, env) where env carries a fresh correlation ID."""
         cid = self.new_cid()
         yield cid, self.env(context=dict(self.env.context, **{CONTEXT_KEY: cid}))
+
+    def events(self, **where):
+        domain = [(key, "=", value) for key, value in where.items()]
+        return self.Event.sudo().search(domain, order="id")
+
+    @classmethod
+    def set_retention_floor(cls, days):
+        """Set the configuration file's retention floor for this class's tests."""
+        cls.startClassPatcher(patch.dict(config.options, {"audit_min_retention_days": days}))
+
+    @classmethod
+    def tamper(cls, sql, params=()):
+        """Change rows behind the triggers' back, as a DBA with superuser rights could."""
+        cls.env.cr.execute("SET LOCAL session_replication_role = replica")
+        cls.env.cr.execute(sql, list(params))
+        rows = cls.env.cr.fetchall() if cls.env.cr.description else None
+        cls.env.cr.execute("SET LOCAL session_replication_role = origin")
+        cls.env.invalidate_all()
+        return rows
+
+    @classmethod
+    def backdate(cls, events, days):
+        """Move unsealed events ``days`` into the past (test set-up, before sealing)."""
+        cls.tamper(
+            "UPDATE integration_audit_event SET timestamp = timestamp - make_interval(days => %s)"
+            " WHERE id = ANY(%s)",
+            [days, events.ids],
+        )
+
+
+class AuditRpcCase(HttpCase):
+    """Attacks over JSON-RPC, as a browser or script would send them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True))
+        cls.Event = cls.env["integration.audit.event"]
+
+    @classmethod
+    def audit_user(cls, login, groups, company=None, companies=None):
+        """An internal user with ``groups`` (comma-separated XML ids); password = login."""
+        company = company or cls.env.company
+        return new_test_user(
+            cls.env,
+            login=login,
+            password=login + "-pass-1234",
+            groups="base.group_user" + ("," + groups if groups else ""),
+            company_id=company.id,
+            company_ids=[(6, 0, (companies or company).ids)],
+        )
+
+    def login(self, user):
+        self.authenticate(user.login, user.login + "-pass-1234")
+
+    def call(self, model, method, *args, **kwargs):
+        """``/web/dataset/call_kw``; returns the result or raises JsonRpcException."""
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+    def call_error(self, model, method, *args, **kwargs):
+        """The error of a call that must fail: (exception class name, message)."""
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": list(args),
+                        "kwargs": kwargs,
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200)
+        error = response.json().get("error")
+        if not error:
+            raise AssertionError(
+                "%s.%s was allowed: %s" % (model, method, response.json().get("result"))
+            )
+        return error["data"]["name"], error["data"]["message"]
 
     def events(self, **where):
         domain = [(key, "=", value) for key, value in where.items()]

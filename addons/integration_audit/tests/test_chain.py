@@ -14,14 +14,6 @@ class TestChain(AuditCase):
             )
         cls.Event._seal_pending()
 
-    def tamper(self, sql, params):
-        """Change rows behind the triggers' back, as a DBA with superuser rights could."""
-        self.env.cr.execute("SET LOCAL session_replication_role = replica")
-        self.env.cr.execute(sql, params)
-        rows = self.env.cr.fetchall() if self.env.cr.description else None
-        self.env.cr.execute("SET LOCAL session_replication_role = origin")
-        return rows
-
     def test_intact_chain_verifies(self):
         report = self.Event._verify_chain()
         self.assertTrue(report["ok"], report)
@@ -73,6 +65,29 @@ class TestChain(AuditCase):
         report = self.Event._verify_chain()
         self.assertFalse(report["ok"])
         self.assertEqual(report["error"]["event_id"], forged_id)
+
+    def test_sql_change_of_sealed_time_is_found(self):
+        victim = self.logged[2]
+        self.tamper(
+            "UPDATE integration_audit_seal SET event_timestamp = event_timestamp - interval '1 day'"
+            " WHERE event_id = %s",
+            [victim.id],
+        )
+        report = self.Event._verify_chain()
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["error"]["event_id"], victim.id)
+        self.assertIn("time", report["error"]["reason"])
+
+    def test_sealed_time_dropped_from_a_link_is_found(self):
+        victim = self.logged[3]
+        self.tamper(
+            "UPDATE integration_audit_seal SET event_timestamp = NULL WHERE event_id = %s",
+            [victim.id],
+        )
+        report = self.Event._verify_chain()
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["error"]["event_id"], victim.id)
+        self.assertIn("lost the event time", report["error"]["reason"])
 
     def test_verify_wizard_reports_broken_link(self):
         victim = self.logged[4]

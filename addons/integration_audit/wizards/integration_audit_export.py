@@ -27,7 +27,11 @@ class IntegrationAuditExport(models.TransientModel):
     event_count = fields.Integer(readonly=True)
 
     def action_export(self):
+        """Export the caller's visible events of the chosen range, signed."""
         self.ensure_one()
+        self.env["integration.audit.event"]._check_audit_group(
+            "integration_audit.group_audit_manager", _("export the audit trail")
+        )
         if not (self.date_from or self.date_to or self.correlation_id):
             raise UserError(_("Choose a date range or a correlation ID to export."))
         events = self.env["integration.audit.event"]
@@ -78,7 +82,8 @@ class IntegrationAuditExport(models.TransientModel):
             cr.execute(
                 """
                 SELECT e.*, s.sequence AS seal_sequence, s.event_hash AS seal_event_hash,
-                       s.chain_hash AS seal_chain_hash, p.chain_hash AS seal_prev_chain_hash
+                       s.chain_hash AS seal_chain_hash, p.chain_hash AS seal_prev_chain_hash,
+                       s.event_timestamp AS seal_event_timestamp
                   FROM integration_audit_event e
                   LEFT JOIN integration_audit_seal s ON s.event_id = e.id
                   LEFT JOIN integration_audit_seal p ON p.sequence = s.sequence - 1
@@ -97,6 +102,10 @@ class IntegrationAuditExport(models.TransientModel):
                         "chain_hash": row["seal_chain_hash"],
                         "prev_chain_hash": row["seal_prev_chain_hash"] or chain.GENESIS,
                     }
+                    if row["seal_event_timestamp"] is not None:
+                        record["seal"]["event_timestamp"] = chain.normalise_timestamp(
+                            row["seal_event_timestamp"]
+                        )
                 out.append(chain.canonical_json(record))
         return ("\n".join(out) + "\n").encode("utf-8") if out else b""
 

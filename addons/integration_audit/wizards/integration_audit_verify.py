@@ -17,7 +17,12 @@ class IntegrationAuditVerify(models.TransientModel):
     reason = fields.Char(readonly=True)
 
     def action_verify(self):
+        """Seal pending events, verify the chain and log the verification."""
         self.ensure_one()
+        self.env["integration.audit.event"]._check_audit_group(
+            "integration_audit.group_audit_manager", _("verify the audit chain")
+        )
+        # the caller is an Audit Manager: the chain is read whole, across companies
         events = self.env["integration.audit.event"].sudo()
         events._seal_pending()
         report = events._verify_chain()
