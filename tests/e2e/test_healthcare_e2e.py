@@ -49,7 +49,7 @@ class Group:
         return sum(q["quantity"] for q in quants)
 
 
-def send(partner, message_type, payload, timeout=150):
+def send(partner, message_type, payload, timeout=150, expect="done"):
     """POST a signed message, then poll its status until it is processed."""
     msg_id = f"e2e_{uuid.uuid4().hex}"
     response = partner.post(message_type, payload, msg_id=msg_id)
@@ -62,7 +62,7 @@ def send(partner, message_type, payload, timeout=150):
             f"{partner.urls[0]}/integration/v1/messages/{msg_id}", headers=headers, timeout=10
         ).json()
         if status["status"] in ("done", "exception", "dead"):
-            assert status["status"] == "done", status
+            assert status["status"] == expect, status
             return status
         time.sleep(0.2)
     raise AssertionError(f"{message_type} {msg_id} not processed within {timeout}s")
@@ -182,5 +182,68 @@ def test_demo_group_through_signed_messages(fresh_db):
         assert north_saline["source_warehouse_id"][1] == "Central Store"
         assert north_saline["quantity"] == 90
         assert by_key[("South Hospital", "MSK-SURG")]["source_type"] == "escalation"
+    finally:
+        server.stop()
+
+
+def refused(partner, message_type, payload):
+    """POST a signed message that the gateway must refuse; return the error."""
+    response = partner.post(message_type, payload)
+    assert response.status_code == 403, response.text
+    return response.json()["error"]
+
+
+def test_partners_stay_inside_their_company(fresh_db):
+    """The demo's second company (West Valley) and the first one, attacking each other
+    over signed HTTP: facilities and items of the other company are out of reach."""
+    server = OdooServer(fresh_db, max_cron_threads=2, config=SECRET_KEY_CONFIG).start()
+    try:
+        group = Group(server)
+        west = group.partner("DEMO-WV-HOSP")
+        south = group.partner("DEMO-HOSP-S")
+        now = "2026-11-25T08:00:00Z"
+        line = {"item": "WV-NACL-500", "lot": "WV-1", "expiry": days(300), "quantity": 12}
+        ask = {"item": "WV-NACL-500", "quantity": 1}
+
+        # a facility of the other company, by each facility field
+        error = refused(
+            west, "inventory.snapshot", {"facility": "CENTRAL", "as_of": now, "lines": [line]}
+        )
+        assert error["field"] == "facility"
+        error = refused(
+            south,
+            "inventory.transfer_request",
+            {
+                "from_facility": "WV-HOSP",
+                "to_facility": "HOSP-S",
+                "priority": "routine",
+                "lines": [ask],
+            },
+        )
+        assert error["field"] == "from_facility"
+        error = refused(
+            west,
+            "inventory.transfer_request",
+            {
+                "from_facility": "WV-HOSP",
+                "to_facility": "HOSP-S",
+                "priority": "routine",
+                "lines": [ask],
+            },
+        )
+        assert error["field"] == "to_facility"
+
+        # its own facility and item: applied
+        send(west, "inventory.snapshot", {"facility": "WV-HOSP", "as_of": now, "lines": [line]})
+        assert group.on_hand("WV-HOSP", "WV-NACL-500", "WV-1") == 12
+        # the other company's item is unknown to a partner of company A
+        failed = send(
+            south,
+            "inventory.snapshot",
+            {"facility": "HOSP-S", "as_of": now, "lines": [dict(line, lot="STOLEN")]},
+            expect="exception",
+        )
+        assert failed["error_field"] == "lines[0].item", failed
+        assert group.on_hand("HOSP-S", "WV-NACL-500") == 0
     finally:
         server.stop()

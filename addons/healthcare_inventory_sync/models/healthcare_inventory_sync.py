@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.tools import float_compare, float_is_zero
 
 from odoo.addons.integration_queue.exceptions import BusinessError
+from odoo.addons.integration_queue.registry import message_handler
 
 from .. import gs1
 
@@ -39,7 +40,8 @@ class HealthcareInventorySync(models.AbstractModel):
 
     @api.model
     def _facility(self, message, code, field="facility"):
-        warehouse = self.env["stock.warehouse"]._facility_by_code(code, message.company_id.id)
+        """The facility ``code`` names inside the message's company (never another's)."""
+        warehouse = self.env["stock.warehouse"]._facility_by_code(code, message.company_id)
         if not warehouse:
             raise BusinessError(_("Unknown facility %s", code), field=field, group_xmlid=STEWARD)
         return warehouse
@@ -52,6 +54,8 @@ class HealthcareInventorySync(models.AbstractModel):
         (product barcode, or packaging barcode whose quantity multiplies).
         """
         partner = message.partner_id
+        # products of the message's company or shared ones; never another company's
+        in_company = [("company_id", "in", [message.company_id.id, False])]
         parsed = {}
         for index, line in enumerate(lines):
             if line.get("gs1"):
@@ -75,7 +79,13 @@ class HealthcareInventorySync(models.AbstractModel):
                 m.external_code: m
                 for m in self.env["integration.item.mapping"]
                 .sudo()
-                .search([("partner_id", "=", partner.id), ("external_code", "in", list(codes))])
+                .search(
+                    [
+                        ("partner_id", "=", partner.id),
+                        ("external_code", "in", list(codes)),
+                        ("product_id.company_id", "in", [message.company_id.id, False]),
+                    ]
+                )
             }
             if codes
             else {}
@@ -85,7 +95,7 @@ class HealthcareInventorySync(models.AbstractModel):
                 p.default_code: p
                 for p in self.env["product.product"]
                 .sudo()
-                .search([("default_code", "in", list(codes - set(mappings)))])
+                .search([("default_code", "in", list(codes - set(mappings))), *in_company])
             }
             if codes - set(mappings)
             else {}
@@ -94,20 +104,32 @@ class HealthcareInventorySync(models.AbstractModel):
         by_barcode, by_packaging = {}, {}
         if barcodes:
             for product in (
-                self.env["product.product"].sudo().search([("barcode", "in", list(barcodes))])
+                self.env["product.product"]
+                .sudo()
+                .search([("barcode", "in", list(barcodes)), *in_company])
             ):
                 by_barcode[gs1.normalise_gtin(product.barcode)] = product
             for packaging in (
-                self.env["product.packaging"].sudo().search([("barcode", "in", list(barcodes))])
+                self.env["product.packaging"]
+                .sudo()
+                .search(
+                    [
+                        ("barcode", "in", list(barcodes)),
+                        ("company_id", "in", [message.company_id.id, False]),
+                        ("product_id.company_id", "in", [message.company_id.id, False]),
+                    ]
+                )
             ):
                 by_packaging[gs1.normalise_gtin(packaging.barcode)] = packaging
         unit_codes = {
             m.code.upper(): m.uom_id for m in self.env["integration.uom.mapping"].sudo().search([])
         }
         resolved = []
+        # the line resolution reads packagings of the message's company (env.company)
+        in_message_company = self.with_company(message.company_id)
         for index, line in enumerate(lines):
             resolved.append(
-                self._resolve_line(
+                in_message_company._resolve_line(
                     index,
                     line,
                     parsed.get(index),
@@ -193,7 +215,13 @@ class HealthcareInventorySync(models.AbstractModel):
             quantity *= packaging.qty
             uom = product.uom_id
         elif code and not mapped_uom:
-            pack = product.packaging_ids.filtered(lambda p: (p.unit_code or "").upper() == code)
+            company = self.env.company
+            pack = product.packaging_ids.filtered(
+                lambda p: (
+                    (p.unit_code or "").upper() == code
+                    and (not p.company_id or p.company_id == company)
+                )
+            )
             if pack:
                 quantity *= pack[0].qty
                 uom = product.uom_id
@@ -268,6 +296,7 @@ class HealthcareInventorySync(models.AbstractModel):
     # inventory.snapshot
     # ------------------------------------------------------------------
 
+    @message_handler("inventory.snapshot")
     @api.model
     def _handle_snapshot(self, message, payload):
         warehouse = self._facility(message, payload["facility"])
@@ -351,6 +380,7 @@ class HealthcareInventorySync(models.AbstractModel):
     def _consumption_location(self, company):
         return self.env.ref("healthcare_inventory_sync.stock_location_patient_consumption")
 
+    @message_handler("inventory.consumption")
     @api.model
     def _handle_consumption(self, message, payload):
         """Consumption already happened: post it, never refuse it; flag any shortfall."""
@@ -443,6 +473,7 @@ class HealthcareInventorySync(models.AbstractModel):
     # inventory.receipt
     # ------------------------------------------------------------------
 
+    @message_handler("inventory.receipt")
     @api.model
     def _handle_receipt(self, message, payload):
         warehouse = self._facility(message, payload["facility"])
@@ -451,11 +482,14 @@ class HealthcareInventorySync(models.AbstractModel):
         ).last_message_at = fields.Datetime.now()
         resolved = self._resolve_lines(message, payload["lines"])
         self._check_shelf_life(warehouse, resolved)
+        # the order is found (inside the company) before anything is created
+        open_receipt = (
+            self._open_receipt(warehouse, payload["purchase_order"])
+            if payload.get("purchase_order")
+            else None
+        )
         lots = self._get_lots(resolved, warehouse.company_id)
-        if payload.get("purchase_order"):
-            picking = self._open_receipt(warehouse, payload["purchase_order"])
-        else:
-            picking = self._new_receipt(warehouse, resolved, payload)
+        picking = open_receipt or self._new_receipt(warehouse, resolved, payload)
         self._fill_receipt(picking, resolved, lots, ordered=bool(payload.get("purchase_order")))
         picking.with_context(skip_backorder=True, cancel_backorder=False)._action_done()
         backorder = self.env["stock.picking"].sudo().search([("backorder_id", "=", picking.id)])
@@ -500,12 +534,19 @@ class HealthcareInventorySync(models.AbstractModel):
 
     @api.model
     def _open_receipt(self, warehouse, order_ref):
+        """The open receipt of purchase order ``order_ref`` at ``warehouse``, inside its company.
+
+        An order of another company is refused, naming ``purchase_order``.
+        """
+        company = warehouse.company_id
+        self._check_order_company(order_ref, company)
         picking = (
             self.env["stock.picking"]
             .sudo()
             .search(
                 [
                     ("origin", "=", order_ref),
+                    ("company_id", "=", company.id),
                     ("picking_type_id", "=", warehouse.in_type_id.id),
                     ("state", "not in", ("done", "cancel", "draft")),
                 ],
@@ -523,6 +564,18 @@ class HealthcareInventorySync(models.AbstractModel):
                 field="purchase_order",
             )
         return picking
+
+    @api.model
+    def _check_order_company(self, order_ref, company):
+        """Refuse a purchase order (when Purchase is installed) that is not the company's."""
+        if "purchase.order" not in self.env:
+            return
+        orders = self.env["purchase.order"].sudo().search([("name", "=", order_ref)])
+        if orders and company not in orders.company_id:
+            raise BusinessError(
+                _("Purchase order %s is not an order of this company", order_ref),
+                field="purchase_order",
+            )
 
     @api.model
     def _new_receipt(self, warehouse, resolved, payload):
@@ -620,6 +673,7 @@ class HealthcareInventorySync(models.AbstractModel):
     # inventory.transfer_request
     # ------------------------------------------------------------------
 
+    @message_handler("inventory.transfer_request")
     @api.model
     def _handle_transfer_request(self, message, payload):
         source = self._facility(message, payload["from_facility"], "from_facility")

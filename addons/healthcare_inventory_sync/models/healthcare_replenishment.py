@@ -3,8 +3,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ class HealthcareAvailabilityState(models.Model):
     product_id = fields.Many2one("product.product", required=True, ondelete="cascade", index=True)
     status = fields.Selection(AVAILABILITY, required=True, default="ok")
     quantity = fields.Float(digits="Product Unit of Measure")
+    company_id = fields.Many2one(related="warehouse_id.company_id", store=True)
 
     _sql_constraints = [
         (
@@ -58,10 +61,16 @@ class HealthcareAvailabilityState(models.Model):
                 [("warehouse_id", "=", warehouse.id), ("product_id", "in", products.ids)]
             )
         }
+        # only partners of the facility's company hear of its stock
         partners = (
             self.env["integration.partner"]
             .sudo()
-            .search([("subscription_ids.code", "=", "inventory.availability")])
+            .search(
+                [
+                    ("subscription_ids.code", "=", "inventory.availability"),
+                    ("company_id", "=", warehouse.company_id.id),
+                ]
+            )
         )
         for product in products:
             quantity = on_hand.get(product.id, 0.0)
@@ -162,8 +171,8 @@ class HealthcareReplenishmentProposal(models.Model):
 
     @api.model
     def _surplus(self, product, exclude_warehouse):
-        """[(warehouse, surplus)] of sister facilities above their own maximum,
-        counting only stock not close to expiry, largest first."""
+        """[(warehouse, surplus)] of sister facilities (same company) above their own
+        maximum, counting only stock not close to expiry, largest first."""
         out = []
         orderpoints = (
             self.env["stock.warehouse.orderpoint"]
@@ -172,6 +181,7 @@ class HealthcareReplenishmentProposal(models.Model):
                 [
                     ("product_id", "=", product.id),
                     ("warehouse_id", "!=", exclude_warehouse.id),
+                    ("warehouse_id.company_id", "=", exclude_warehouse.company_id.id),
                     ("warehouse_id.facility_code", "!=", False),
                 ]
             )
@@ -306,12 +316,16 @@ class HealthcareReplenishmentProposal(models.Model):
             "purchase.group_purchase_manager", raise_if_not_found=False
         ) or self.env.ref("stock.group_stock_manager")
         for proposal in self:
-            for user in group.users.filtered(lambda u: not u.share)[:3]:
+            users = group.users.filtered(
+                lambda u, p=proposal: not u.share and p.company_id in u.company_ids
+            )
+            for user in users[:3]:
                 proposal.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
                     summary=_("Shortage without a source"),
-                    note=_(
+                    note=Markup("<p>%s</p>")
+                    % _(
                         "No sister facility has surplus %(product)s and it has no purchase "
                         "route: %(facility)s needs %(qty)g.",
                         product=proposal.product_id.display_name,
@@ -348,9 +362,15 @@ class HealthcareReplenishmentProposal(models.Model):
     # ------------------------------------------------------------------
 
     def action_apply(self):
-        """Create the transfer, or run the orderpoint's procurement for a purchase."""
+        """Create the transfer, or run the orderpoint's procurement for a purchase.
+
+        Inventory Managers only; the facilities must be of one company the user may act in.
+        """
+        self._check_manager()
+        self.check_access("write")
         Sync = self.env["healthcare.inventory.sync"]
         for proposal in self.filtered(lambda p: p.state == "draft"):
+            proposal._check_source_company()
             if proposal.source_type == "transfer":
                 from .healthcare_inventory_sync import ResolvedLine  # noqa: PLC0415
 
@@ -369,8 +389,31 @@ class HealthcareReplenishmentProposal(models.Model):
         return True
 
     def action_cancel(self):
+        """Set the proposals aside (Inventory Managers only)."""
+        self._check_manager()
         self.write({"state": "cancelled"})
         return True
+
+    def _check_manager(self):
+        if not self.env.user.has_group("stock.group_stock_manager"):
+            raise AccessError(
+                _("Only Inventory Managers may apply or cancel replenishment proposals.")
+            )
+
+    def _check_source_company(self):
+        """The transfer's source and destination are facilities of the proposal's company."""
+        self.ensure_one()
+        # read as superuser: the user may not even see a facility of another company
+        source = self.sudo().source_warehouse_id
+        if source and source.company_id != self.sudo().warehouse_id.company_id:
+            raise UserError(
+                _(
+                    "Source Facility: the source of %(proposal)s belongs to another company.",
+                    proposal=self.display_name,
+                )
+            )
+        if self.company_id not in self.env.user.company_ids:
+            raise AccessError(_("You may not act for the company of %s.", self.display_name))
 
     def _compute_display_name(self):
         for proposal in self:

@@ -1,4 +1,7 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 
 class HealthcareFacilitySyncState(models.Model):
@@ -126,12 +129,16 @@ class HealthcareStockAlert(models.Model):
             )
         )
         steward = self.env.ref("healthcare_inventory_sync.group_inventory_data_steward")
-        for user in (warehouse.facility_manager_id or steward.users)[:3]:
+        users = warehouse.facility_manager_id or steward.users.filtered(
+            lambda u: warehouse.company_id in u.company_ids
+        )
+        for user in users[:3]:
+            # the description may carry partner text (references, lots): escaped
             alert.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=user.id,
                 summary=alert.name[:100],
-                note=alert.name,
+                note=Markup("<p>%s</p>") % alert.name,
             )
         return alert
 
@@ -147,5 +154,13 @@ class HealthcareStockAlert(models.Model):
         ).write({"state": "resolved"})
 
     def action_resolve(self):
-        self.write({"state": "resolved"})
-        self.activity_ids.action_feedback(feedback=_("Resolved"))
+        """Close the alerts and their to-dos (Inventory Users)."""
+        if not self.env.user.has_group("stock.group_stock_user"):
+            raise AccessError(_("Only Inventory Users may resolve healthcare stock alerts."))
+        # the record rules decide which alerts (own companies) the user may act on;
+        # the state is then written through this method only (no write right on alerts)
+        self.check_access("read")
+        alerts = self.sudo()
+        alerts.write({"state": "resolved"})
+        alerts.activity_ids.action_feedback(feedback=_("Resolved"))
+        return True

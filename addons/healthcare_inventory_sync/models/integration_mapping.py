@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class IntegrationItemMapping(models.Model):
@@ -28,6 +29,19 @@ class IntegrationItemMapping(models.Model):
             "A partner's item code maps to one product.",
         ),
     ]
+
+    @api.constrains("product_id", "partner_id")
+    def _check_product_company(self):
+        for mapping in self:
+            company = mapping.product_id.company_id
+            if company and company != mapping.partner_id.company_id:
+                raise ValidationError(
+                    _(
+                        "Product: %(product)s belongs to another company than partner %(partner)s.",
+                        product=mapping.product_id.display_name,
+                        partner=mapping.partner_id.name,
+                    )
+                )
 
 
 class IntegrationUomMapping(models.Model):

@@ -1,4 +1,6 @@
-from odoo import _, api, fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models, tools
 
 FACILITY_TYPES = [
     ("central_store", "Central Store"),
@@ -45,13 +47,16 @@ class StockWarehouse(models.Model):
     def create(self, vals_list):
         warehouses = super().create(vals_list)
         warehouses.filtered("facility_code")._set_fefo_removal()
+        if warehouses.filtered("facility_code"):
+            # the gateway caches the facility codes of each company and partner
+            self.env.registry.clear_cache()
         return warehouses
 
     def write(self, vals):
         res = super().write(vals)
         if vals.get("facility_code"):
             self._set_fefo_removal()
-        if "facility_code" in vals:
+        if {"facility_code", "company_id", "active"} & set(vals):
             self.env.registry.clear_cache()
         return res
 
@@ -64,18 +69,42 @@ class StockWarehouse(models.Model):
             )
 
     @api.model
-    def _facility_by_code(self, code, company_id=None):
-        domain = [("facility_code", "=", code)]
-        if company_id:
-            domain.append(("company_id", "=", company_id))
-        return self.sudo().search(domain, limit=1)
+    def _facility_by_code(self, code, company):
+        """The facility of ``company`` (a record or an id) with this code; empty if none.
+
+        Facility codes are unique per company only: the look-up is always inside one
+        company, never across companies.
+        """
+        company_id = company.id if isinstance(company, models.BaseModel) else company
+        if not code or not company_id:
+            return self.browse()
+        return self.sudo().search(
+            [("facility_code", "=", code), ("company_id", "=", company_id)], limit=1
+        )
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _company_facility_codes(self, company_id):
+        """Facility codes of one company (cached for the gateway)."""
+        return frozenset(
+            self.sudo()
+            .search([("company_id", "=", company_id), ("facility_code", "!=", False)])
+            .mapped("facility_code")
+        )
 
     def _notify_manager(self, summary, note, record):
         """An activity for the facility manager (or the stock managers) on ``record``."""
         self.ensure_one()
-        users = self.facility_manager_id or self.env.ref("stock.group_stock_manager").users[:3]
+        users = (
+            self.facility_manager_id
+            or self.env.ref("stock.group_stock_manager").users.filtered(
+                lambda u: self.company_id in u.company_ids
+            )[:3]
+        )
+        # the note may carry partner text: escaped, never live markup
+        body = Markup("<p>%s</p>") % note
         for user in users:
             record.sudo().activity_schedule(
-                "mail.mail_activity_data_todo", user_id=user.id, summary=summary, note=note
+                "mail.mail_activity_data_todo", user_id=user.id, summary=summary, note=body
             )
-        record.sudo().message_post(body=_("%(summary)s: %(note)s", summary=summary, note=note))
+        record.sudo().message_post(body=Markup("<p>%s: %s</p>") % (summary, note))
