@@ -1,7 +1,9 @@
 """contract_procurement from the outside: a contract arrives by message, a purchase request
 makes an order at the contract price, the order is confirmed and transmitted to the supplier
 (a local endpoint), the supplier acknowledges with a price change, goods arrive by an
-inventory.receipt message, a bill arrives, and the match flags exactly the expected line."""
+inventory.receipt message, a bill arrives, and the match flags exactly the expected line.
+Every partner system acts inside its scope: a supplier portal of another supplier is
+refused (403) on the same order."""
 
 import json
 import threading
@@ -52,6 +54,12 @@ def test_contract_to_match_through_messages(fresh_db):
     server = OdooServer(fresh_db, max_cron_threads=2, config=SECRET_KEY_CONFIG).start()
     try:
         group = Group(server)
+        # the supplier's endpoint is plain http on 127.0.0.1: allowed for this test only
+        for key, value in (
+            ("integration_queue.allow_insecure_http", "1"),
+            ("integration_queue.outbound_allowed_networks", "127.0.0.0/8"),
+        ):
+            group.call("ir.config_parameter", "set_param", key, value)
         [portal_id] = group.call(
             "integration.partner",
             "create",
@@ -74,8 +82,7 @@ def test_contract_to_match_through_messages(fresh_db):
                 }
             ],
         )
-        portal = group.partner("E2E-SUPPLIER-PORTAL")
-        group.call(
+        [supplier_id] = group.call(
             "res.partner",
             "create",
             [
@@ -83,12 +90,22 @@ def test_contract_to_match_through_messages(fresh_db):
                     "name": "E2E Medical Supplies",
                     "ref": "SUP-E2E",
                     "integration_partner_id": portal_id,
+                    "is_company": True,
                 }
             ],
         )
-        platform = _partner_with_types(group, "E2E-CONTRACTS", ["contract.upsert"])
-        ehr = _partner_with_types(group, "E2E-EHR", ["purchase.request"])
-        ap = _partner_with_types(group, "E2E-AP", ["vendor.bill"])
+        # each partner system acts for its supplier or facility only (its scope)
+        speaks_for_supplier = {"supplier_ids": [(6, 0, [supplier_id])]}
+        group.call("integration.partner", "write", [portal_id], speaks_for_supplier)
+        portal = group.partner("E2E-SUPPLIER-PORTAL")
+        hospital_north = group.call("stock.warehouse", "search", [("facility_code", "=", "HOSP-N")])
+        platform = _partner_with_types(
+            group, "E2E-CONTRACTS", ["contract.upsert"], speaks_for_supplier
+        )
+        ehr = _partner_with_types(
+            group, "E2E-EHR", ["purchase.request"], {"facility_ids": [(6, 0, hospital_north)]}
+        )
+        ap = _partner_with_types(group, "E2E-AP", ["vendor.bill"], speaks_for_supplier)
         wms = group.partner("DEMO-HOSP-N")
 
         send(
@@ -150,6 +167,28 @@ def test_contract_to_match_through_messages(fresh_db):
                 ],
             },
         )
+        [acked] = group.call("purchase.order", "read", [order["id"]], ["ack_state"])
+        assert acked["ack_state"] == "discrepancy"
+
+        # another supplier's portal cannot reject this supplier's order
+        [other_supplier_id] = group.call(
+            "res.partner",
+            "create",
+            [{"name": "E2E Other Supplier", "ref": "SUP-E2E-OTHER", "is_company": True}],
+        )
+        other_portal = _partner_with_types(
+            group,
+            "E2E-OTHER-PORTAL",
+            ["purchase.acknowledgement"],
+            {"supplier_ids": [(6, 0, [other_supplier_id])]},
+        )
+        refused = other_portal.post(
+            "purchase.acknowledgement",
+            {"purchase_order": order_name, "order_version": 1, "status": "rejected"},
+            msg_id="e2e_other_portal_ack",
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["field"] == "purchase_order"
         [acked] = group.call("purchase.order", "read", [order["id"]], ["ack_state"])
         assert acked["ack_state"] == "discrepancy"
 

@@ -1,6 +1,11 @@
+# the mixin first: models below inherit it
+from . import contract_procurement_guarded
+
+# isort: split
 from . import (
     account_move,
     contract_procurement_sync,
+    integration_partner,
     purchase_contract,
     purchase_contract_line,
     purchase_order,

@@ -2,6 +2,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
+from .. import guard
+from .purchase_order import _digest
+
+BILL_TYPES = ("in_invoice", "in_refund")
+MATCH_OVERRIDE = "contract_procurement.group_match_override"
+
 EXCEPTION_TYPES = [
     ("qty_not_received", "Billed more than received"),
     ("price_variance", "Billed price above order price"),
@@ -15,8 +21,20 @@ class PurchaseMatchException(models.Model):
 
     _name = "purchase.match.exception"
     _description = "Three-way Match Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "contract.procurement.guarded"]
     _order = "state, create_date, id"
+
+    # the match computes exceptions and the override closes them: nobody edits them
+    _guarded_fields = (
+        "move_id",
+        "move_line_id",
+        "purchase_line_id",
+        "exception_type",
+        "description",
+        "expected",
+        "billed",
+        "state",
+    )
 
     move_id = fields.Many2one("account.move", "Bill", required=True, ondelete="cascade", index=True)
     move_line_id = fields.Many2one("account.move.line", "Bill Line", ondelete="cascade")
@@ -44,7 +62,15 @@ class PurchaseMatchException(models.Model):
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "contract.procurement.guarded"]
+
+    _guarded_fields = ("match_override_by_id", "match_override_reason", "match_override_digest")
+    _guarded_create_defaults = {
+        "match_override_by_id": False,
+        "match_override_reason": False,
+        "match_override_digest": False,
+    }
 
     match_exception_ids = fields.One2many("purchase.match.exception", "move_id", "Match Exceptions")
     match_state = fields.Selection(
@@ -58,25 +84,80 @@ class AccountMove(models.Model):
     )
     match_override_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     match_override_reason = fields.Text(readonly=True, copy=False)
+    match_override_digest = fields.Char(readonly=True, copy=False)
 
-    @api.depends("match_exception_ids.state", "move_type", "match_override_by_id")
+    @api.depends(
+        "match_exception_ids.state",
+        "move_type",
+        "match_override_by_id",
+        "match_override_digest",
+        "invoice_line_ids.quantity",
+        "invoice_line_ids.price_unit",
+        "invoice_line_ids.product_id",
+        "amount_total",
+    )
     def _compute_match_state(self):
         for move in self:
-            if move.move_type not in ("in_invoice", "in_refund"):
+            if move.move_type not in BILL_TYPES:
                 move.match_state = "none"
             elif move.match_exception_ids.filtered(lambda e: e.state == "open"):
-                move.match_state = "overridden" if move.match_override_by_id else "exception"
+                move.match_state = "overridden" if move._match_override_holds() else "exception"
             else:
                 move.match_state = "matched"
 
+    def write(self, vals):
+        if vals.get("state") == "posted" and not guard.on_private_path():
+            # posting is _post's alone: it runs the three-way match first
+            bills = self.filtered(lambda m: m.move_type in BILL_TYPES and m.state != "posted")
+            if bills:
+                raise AccessError(
+                    _("Vendor bills are posted with Confirm, which runs the three-way match.")
+                )
+        return super().write(vals)
+
     def action_run_match(self):
+        """Recompute the three-way match of draft bills (Billing)."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(_("Only Billing users run the three-way match."))
         self._run_three_way_match()
         return True
 
-    def action_post(self):
-        bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
-        bills._run_three_way_match()
-        blocked = bills.filtered(lambda m: m.match_state == "exception")
+    def _match_digest(self):
+        """What a match override covers: the bill's partner, currency, total and lines."""
+        self.ensure_one()
+        return _digest(
+            [
+                self.move_type,
+                self.commercial_partner_id.id,
+                self.currency_id.id,
+                self.ref or "",
+                self.amount_total,
+                [
+                    [
+                        line.id,
+                        line.product_id.id,
+                        line.quantity,
+                        line.price_unit,
+                        line.discount,
+                        line.product_uom_id.id,
+                        line.purchase_line_id.id,
+                        sorted(line.tax_ids.ids),
+                    ]
+                    for line in self.invoice_line_ids.sorted("id")
+                ],
+            ]
+        )
+
+    def _match_override_holds(self):
+        """An override covers the bill exactly as it was when overridden."""
+        self.ensure_one()
+        return bool(self.match_override_by_id) and (
+            self.match_override_digest == self._match_digest()
+        )
+
+    def _check_match_allows_posting(self):
+        """Refuse bills with open three-way match exceptions and no valid override."""
+        blocked = self.filtered(lambda m: m.match_state == "exception")
         if blocked:
             raise UserError(
                 _(
@@ -94,7 +175,6 @@ class AccountMove(models.Model):
                     ),
                 )
             )
-        return super().action_post()
 
     def _match_tolerances(self):
         company = self.company_id
@@ -111,7 +191,8 @@ class AccountMove(models.Model):
             move.match_exception_ids.filtered(lambda e: e.state == "open").sudo().unlink()
             found = move._match_header_exceptions() + move._match_line_exceptions()
             if found:
-                Exception_.create(found)
+                with guard.guarded_write():
+                    Exception_.create(found)
 
     def _match_header_exceptions(self):
         self.ensure_one()
@@ -121,6 +202,7 @@ class AccountMove(models.Model):
                 [
                     ("id", "!=", self.id),
                     ("move_type", "=", self.move_type),
+                    ("company_id", "=", self.company_id.id),
                     ("commercial_partner_id", "=", self.commercial_partner_id.id),
                     ("ref", "=", self.ref),
                     ("state", "!=", "cancel"),
@@ -206,13 +288,24 @@ class AccountMove(models.Model):
         return found
 
     def _override_match(self, reason):
-        """Finance Manager only, with a written reason; audited."""
-        if not self.env.user.has_group("contract_procurement.group_match_override"):
+        """Finance Manager only, with a written reason, on the bill as it is now; audited."""
+        if not self.env.user.has_group(MATCH_OVERRIDE):
             raise AccessError(_("Only a Finance Manager may post a bill with match exceptions."))
         if not (reason or "").strip():
             raise UserError(_("Write the reason for posting despite the exceptions."))
         for move in self:
-            move.write({"match_override_by_id": self.env.uid, "match_override_reason": reason})
+            if move.state != "draft" or move.move_type not in BILL_TYPES:
+                raise UserError(_("Only draft vendor bills are overridden."))
+            # the override covers the exceptions of the bill exactly as it is now
+            move._run_three_way_match()
+            with guard.guarded_write():
+                move.write(
+                    {
+                        "match_override_by_id": self.env.uid,
+                        "match_override_reason": reason,
+                        "match_override_digest": move._match_digest(),
+                    }
+                )
             open_exceptions = move.match_exception_ids.filtered(lambda e: e.state == "open")
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
@@ -222,12 +315,41 @@ class AccountMove(models.Model):
             )
 
     def _post(self, soft=True):
-        # exceptions overridden at posting time are closed as such
-        posted = super()._post(soft=soft)
-        posted.filtered("match_override_by_id").match_exception_ids.filtered(
-            lambda e: e.state == "open"
-        ).sudo().write({"state": "overridden"})
+        # every posting path (Confirm, the auto-post cron, code) comes through here
+        bills = self.filtered(lambda m: m.move_type in BILL_TYPES and m.state == "draft")
+        bills._run_three_way_match()
+        bills._check_match_allows_posting()
+        with guard.guarded_write():
+            posted = super()._post(soft=soft)
+            # exceptions overridden at posting time are closed as such
+            posted.filtered("match_override_by_id").match_exception_ids.filtered(
+                lambda e: e.state == "open"
+            ).sudo().write({"state": "overridden"})
         return posted
+
+    def button_draft(self):
+        """Reset to draft voids a match override: a new post needs a new decision."""
+        result = super().button_draft()
+        overridden = self.filtered("match_override_by_id")
+        if overridden:
+            with guard.guarded_write():
+                overridden.write(
+                    {
+                        "match_override_by_id": False,
+                        "match_override_reason": False,
+                        "match_override_digest": False,
+                    }
+                )
+                overridden.match_exception_ids.filtered(
+                    lambda e: e.state == "overridden"
+                ).sudo().write({"state": "open"})
+            for move in overridden:
+                self.env["integration.audit.event"].sudo()._log(
+                    "manual_action",
+                    _("Three-way match override voided: bill reset to draft"),
+                    records=move,
+                )
+        return result
 
 
 class ResCompany(models.Model):
@@ -246,7 +368,10 @@ class PurchaseMatchOverride(models.TransientModel):
     reason = fields.Text(required=True)
 
     def action_override_and_post(self):
+        """Override the match of the bill with the reason given, then post it."""
         self.ensure_one()
+        if not self.env.user.has_group(MATCH_OVERRIDE):
+            raise AccessError(_("Only a Finance Manager may post a bill with match exceptions."))
         self.move_id._override_match(self.reason)
         self.move_id.action_post()
         return {"type": "ir.actions.act_window_close"}

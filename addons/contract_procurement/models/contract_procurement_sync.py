@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 
 from odoo.addons.integration_queue.exceptions import BusinessError
+from odoo.addons.integration_queue.registry import message_handler
 
 PROCUREMENT = "contract_procurement.group_procurement_manager"
 
@@ -12,32 +13,48 @@ class ContractProcurementSync(models.AbstractModel):
     _description = "Contract Procurement Message Handlers"
 
     @api.model
-    def _supplier(self, payload, field="supplier"):
-        ref = payload.get(field)
-        partner = (
-            self.env["res.partner"]
-            .sudo()
-            .search(["|", ("ref", "=", ref), ("vat", "=", ref)], limit=1)
-            if ref
-            else None
+    def _partner_suppliers(self, message):
+        """The suppliers the message's partner speaks for, inside the message's company."""
+        company = message.company_id
+        return message.partner_id.sudo().supplier_ids.commercial_partner_id.filtered(
+            lambda s: not s.company_id or s.company_id == company
         )
-        if not partner:
-            raise BusinessError(_("Unknown supplier %s", ref), field=field, group_xmlid=PROCUREMENT)
-        return partner.commercial_partner_id
 
     @api.model
-    def _product(self, item, field, partner=None):
-        Product = self.env["product.product"].sudo()
-        product = Product.search([("default_code", "=", item)], limit=1)
+    def _supplier(self, message, payload, field="supplier"):
+        """The supplier the payload names: one of the partner's, in the message's company."""
+        ref = payload.get(field)
+        supplier = self._partner_suppliers(message).filtered(
+            lambda s: ref and ref in (s.ref, s.vat)
+        )[:1]
+        if not supplier:
+            raise BusinessError(
+                _("Unknown supplier %s (or not one of this partner's)", ref),
+                field=field,
+                group_xmlid=PROCUREMENT,
+            )
+        return supplier
+
+    @api.model
+    def _product(self, item, field, company, partner=None):
+        """The product ``item`` names (code, supplier code, barcode) usable in ``company``."""
+        in_company = [("company_id", "in", (False, company.id))]
+        Product = self.env["product.product"].sudo().with_company(company)
+        product = Product.search([("default_code", "=", item), *in_company], limit=1)
         if not product and partner:
             info = (
                 self.env["product.supplierinfo"]
                 .sudo()
-                .search([("partner_id", "=", partner.id), ("product_code", "=", item)], limit=1)
+                .search(
+                    [("partner_id", "=", partner.id), ("product_code", "=", item), *in_company],
+                    limit=1,
+                )
             )
             product = info.product_id or info.product_tmpl_id.product_variant_id
+            if product.company_id and product.company_id != company:
+                product = Product
         if not product:
-            product = Product.search([("barcode", "=", item)], limit=1)
+            product = Product.search([("barcode", "=", item), *in_company], limit=1)
         if not product:
             raise BusinessError(
                 _("Unknown product %s: map it, then replay", item),
@@ -49,13 +66,15 @@ class ContractProcurementSync(models.AbstractModel):
 
     # contract.upsert ----------------------------------------------------
 
+    @message_handler("contract.upsert")
     @api.model
     def _handle_contract_upsert(self, message, payload):
         """Create or update a contract (by platform reference) with its lines and state."""
-        supplier = self._supplier(payload)
+        company = message.company_id
+        supplier = self._supplier(message, payload)
         lines = []
         for index, line in enumerate(payload["lines"]):
-            product = self._product(line["item"], f"lines[{index}].item", supplier)
+            product = self._product(line["item"], f"lines[{index}].item", company, supplier)
             lines.append(
                 {
                     "product_id": product.id,
@@ -70,20 +89,43 @@ class ContractProcurementSync(models.AbstractModel):
                 }
             )
         warehouses = self.env["stock.warehouse"].sudo()
-        for code in payload.get("facilities", []):
-            warehouses |= self._request_warehouse(code, field="facilities")
-        Contract = self.env["purchase.contract"].sudo()
-        contract = Contract.search([("external_ref", "=", payload["contract"])], limit=1)
+        for index, code in enumerate(payload.get("facilities", [])):
+            warehouses |= self._request_warehouse(message, code, field=f"facilities[{index}]")
+        Contract = self.env["purchase.contract"].sudo().with_company(company)
+        contract = Contract.search(
+            [("external_ref", "=", payload["contract"]), ("company_id", "=", company.id)], limit=1
+        )
+        if contract and contract.partner_id not in self._partner_suppliers(message):
+            raise BusinessError(
+                _(
+                    "Contract %s belongs to a supplier this partner does not speak for",
+                    contract.name,
+                ),
+                field="contract",
+                group_xmlid=PROCUREMENT,
+            )
         vals = {
             "external_ref": payload["contract"],
+            "company_id": company.id,
+            "currency_id": company.currency_id.id,
             "partner_id": supplier.id,
             "date_start": payload["start_date"],
             "date_end": payload.get("end_date") or False,
             "warehouse_ids": [(6, 0, warehouses.ids)],
         }
         if contract:
+            if contract.state in ("expired", "terminated"):
+                if payload.get("state") == "terminated":
+                    # the platform repeats an end already recorded: nothing to change
+                    message._link_records(contract)
+                    return {"contract": contract.name, "state": contract.state}
+                raise BusinessError(
+                    _("Contract %s has ended; send a new contract reference", contract.name),
+                    field="contract",
+                    group_xmlid=PROCUREMENT,
+                )
             if contract.state == "active":
-                contract.action_suspend()
+                contract._suspend()
             contract.line_ids.unlink()
             contract.write(dict(vals, line_ids=[(0, 0, line) for line in lines]))
         else:
@@ -94,28 +136,37 @@ class ContractProcurementSync(models.AbstractModel):
 
     @api.model
     def _apply_contract_state(self, contract, state):
-        """The platform has already reviewed and approved what it sends as active."""
+        """The platform has already reviewed and approved what it sends as active.
+
+        The platform's approval is the contract's (``platform_approved``); the private
+        transition steps apply it, as no person of this company approves here.
+        """
         if state in ("active", "approved"):
             if contract.state in ("draft", "review"):
-                contract.write({"state": "approved"})
+                contract._transition(
+                    ("draft", "review"),
+                    "approved",
+                    {"platform_approved": True, "approved_by_id": False},
+                )
             if (
                 state == "active"
                 and contract.state in ("approved", "suspended")
                 and (contract.date_start <= fields.Date.context_today(contract))
             ):
-                contract.action_activate()
+                contract._activate()
             else:
                 contract._sync_supplier_prices()
         elif state == "suspended" and contract.state == "active":
-            contract.action_suspend()
+            contract._suspend()
         elif state == "terminated" and contract.state != "terminated":
-            contract.action_terminate()
+            contract._terminate()
 
     # supplier.status ----------------------------------------------------
 
+    @message_handler("supplier.status")
     @api.model
     def _handle_supplier_status(self, message, payload):
-        supplier = self._supplier(payload)
+        supplier = self._supplier(message, payload)
         status = {"approve": "approved", "suspend": "suspended", "block": "blocked"}[
             payload["action"]
         ]
@@ -140,23 +191,15 @@ class ContractProcurementSync(models.AbstractModel):
 
     # vendor.bill ----------------------------------------------------------
 
+    @message_handler("vendor.bill")
     @api.model
     def _handle_vendor_bill(self, message, payload):
         """A draft vendor bill linked to the order's lines; the match runs at once."""
-        order = (
-            self.env["purchase.order"]
-            .sudo()
-            .search([("name", "=", payload["purchase_order"])], limit=1)
-        )
-        if not order:
-            raise BusinessError(
-                _("Unknown purchase order %s", payload["purchase_order"]),
-                field="purchase_order",
-                group_xmlid=PROCUREMENT,
-            )
+        order = self._partner_order(message, payload)
+        company = order.company_id
         invoice_lines = []
         for index, line in enumerate(payload["lines"]):
-            product = self._product(line["item"], f"lines[{index}].item", order.partner_id)
+            product = self._product(line["item"], f"lines[{index}].item", company, order.partner_id)
             order_line = order.order_line.filtered(lambda rec, p=product: rec.product_id == p)[:1]
             if not order_line:
                 raise BusinessError(
@@ -174,6 +217,7 @@ class ContractProcurementSync(models.AbstractModel):
         bill = (
             self.env["account.move"]
             .sudo()
+            .with_company(company)
             .create(
                 {
                     "move_type": "in_invoice",
@@ -197,14 +241,18 @@ class ContractProcurementSync(models.AbstractModel):
 
     # purchase.request -----------------------------------------------------
 
+    @message_handler("purchase.request")
     @api.model
     def _handle_purchase_request(self, message, payload):
         """Draft orders grouped by the supplier the contract designates (else the vendor)."""
-        warehouse = self._request_warehouse(payload["facility"])
+        warehouse = self._request_warehouse(message, payload["facility"])
+        company = warehouse.company_id
         by_supplier = {}
         for index, line in enumerate(payload["lines"]):
-            product = self._product(line["item"], f"lines[{index}].item")
-            contract_line = self.env["purchase.contract"]._find_line(product, None, warehouse)
+            product = self._product(line["item"], f"lines[{index}].item", company)
+            contract_line = self.env["purchase.contract"]._find_line(
+                product, None, warehouse, company=company
+            )
             supplier = contract_line.contract_id.partner_id
             if not supplier:
                 seller = product.seller_ids.filtered(
@@ -218,11 +266,12 @@ class ContractProcurementSync(models.AbstractModel):
                     group_xmlid=PROCUREMENT,
                 )
             by_supplier.setdefault(supplier, []).append((product, line["quantity"]))
-        orders = self.env["purchase.order"].sudo()
+        orders = self.env["purchase.order"].sudo().with_company(company)
         for supplier, lines in by_supplier.items():
             orders |= orders.create(
                 {
                     "partner_id": supplier.id,
+                    "company_id": company.id,
                     "origin": payload["request"],
                     "picking_type_id": warehouse.in_type_id.id,
                     "date_planned": payload.get("needed_by", "").replace("T", " ")[:19] or False,
@@ -236,27 +285,42 @@ class ContractProcurementSync(models.AbstractModel):
         return {"orders": orders.mapped("name")}
 
     @api.model
-    def _request_warehouse(self, code, field="facility"):
-        Warehouse = self.env["stock.warehouse"].sudo()
-        domain = [("code", "=", code)]
-        if "facility_code" in Warehouse._fields:
-            domain = ["|", ("facility_code", "=", code), *domain]
-        warehouse = Warehouse.search(domain, limit=1)
+    def _request_warehouse(self, message, code, field="facility"):
+        """The facility ``code`` names among the partner's facilities of the company."""
+        company = message.company_id
+        facilities = message.partner_id.sudo().facility_ids.filtered(
+            lambda w: w.company_id == company
+        )
+        warehouse = (
+            facilities.filtered(lambda w: code == getattr(w, "facility_code", None))[:1]
+            or facilities.filtered(lambda w: code == w.code)[:1]
+        )
         if not warehouse:
-            raise BusinessError(_("Unknown facility %s", code), field=field)
+            raise BusinessError(
+                _("Unknown facility %s (or not one of this partner's)", code), field=field
+            )
         return warehouse
+
+    @api.model
+    def _partner_order(self, message, payload, field="purchase_order"):
+        """The order the payload names: of one of the partner's suppliers, in its company."""
+        order = self.env["purchase.order"]._find_by_reference(
+            payload[field], message.company_id, self._partner_suppliers(message)
+        )
+        if not order:
+            raise BusinessError(
+                _("Unknown purchase order %s (or not one of this partner's)", payload[field]),
+                field=field,
+                group_xmlid=PROCUREMENT,
+            )
+        return order
 
     # purchase.acknowledgement ---------------------------------------------
 
+    @message_handler("purchase.acknowledgement")
     @api.model
     def _handle_purchase_acknowledgement(self, message, payload):
-        order = self.env["purchase.order"]._find_by_reference(payload["purchase_order"])
-        if not order:
-            raise BusinessError(
-                _("Unknown purchase order %s", payload["purchase_order"]),
-                field="purchase_order",
-                group_xmlid=PROCUREMENT,
-            )
+        order = self._partner_order(message, payload)
         result = order._apply_acknowledgement(payload)
         message._link_records(order)
         return result

@@ -1,7 +1,11 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .. import guard
 
 CONTRACT_STATES = [
     ("draft", "Draft"),
@@ -13,6 +17,11 @@ CONTRACT_STATES = [
     ("terminated", "Terminated"),
 ]
 PRICED_STATES = ("active",)
+# once submitted, a change of these sends the contract back to review
+REVIEWED_FIELDS = {"partner_id", "company_id", "currency_id", "warehouse_ids", "line_ids"}
+CLOSED_STATES = ("expired", "terminated")
+PURCHASE_USER = "purchase.group_purchase_user"
+PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
 
 class PurchaseContract(models.Model):
@@ -20,8 +29,23 @@ class PurchaseContract(models.Model):
 
     _name = "purchase.contract"
     _description = "Supplier Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "contract.procurement.guarded"]
     _order = "date_start desc, id desc"
+
+    _guarded_fields = (
+        "state",
+        "submitted_by_id",
+        "approved_by_id",
+        "platform_approved",
+        "renewal_notified",
+    )
+    _guarded_create_defaults = {
+        "state": "draft",
+        "submitted_by_id": False,
+        "approved_by_id": False,
+        "platform_approved": False,
+        "renewal_notified": False,
+    }
 
     name = fields.Char(
         "Number",
@@ -52,11 +76,23 @@ class PurchaseContract(models.Model):
         "stock.warehouse", string="Facilities", help="Leave empty: the contract covers all."
     )
     state = fields.Selection(
-        CONTRACT_STATES, default="draft", required=True, tracking=True, index=True, copy=False
+        CONTRACT_STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+        copy=False,
     )
     line_ids = fields.One2many("purchase.contract.line", "contract_id", "Lines", copy=True)
     submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    platform_approved = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Reviewed and approved on the contract platform (contract.upsert message).",
+    )
     renewal_notified = fields.Boolean(readonly=True, copy=False)
     document_ids = fields.Many2many("ir.attachment", string="Documents")
 
@@ -75,9 +111,109 @@ class PurchaseContract(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("purchase.contract") or _("New")
         return super().create(vals_list)
 
+    def write(self, vals):
+        result = super().write(vals)
+        if REVIEWED_FIELDS & set(vals):
+            self._reopen_for_review()
+        return result
+
     # ------------------------------------------------------------------
-    # Lifecycle: draft -> review -> approved -> active -> suspended/expired/terminated
+    # Lifecycle: draft -> review -> approved -> active -> suspended/expired/terminated.
+    # Public actions check the caller's group and the segregation rule, then write
+    # through the private path (_transition); crons and message handlers call the
+    # private steps (_activate, _suspend, ...) directly.
     # ------------------------------------------------------------------
+
+    def _check_group(self, xmlid, message):
+        if not self.env.user.has_group(xmlid):
+            raise AccessError(message)
+
+    def action_submit(self):
+        """Send draft contracts to review (Purchase User); the submitter cannot approve."""
+        self._check_group(PURCHASE_USER, _("Only a Purchase User submits contracts."))
+        if any(not contract.line_ids for contract in self):
+            raise UserError(_("A contract needs at least one line before review."))
+        self._transition(("draft",), "review", {"submitted_by_id": self.env.uid})
+        return True
+
+    def action_approve(self):
+        """Approve a contract in review: a Procurement Manager other than the submitter."""
+        self._check_group(PROCUREMENT_MANAGER, _("Only a Procurement Manager approves contracts."))
+        for contract in self:
+            if contract.submitted_by_id == self.env.user:
+                raise UserError(
+                    _("You submitted %s for review; another person must approve it.", contract.name)
+                )
+        self._transition(("review",), "approved", {"approved_by_id": self.env.uid})
+        self.filtered(lambda c: c.date_start <= fields.Date.context_today(c))._activate()
+        return True
+
+    def action_reject(self):
+        """Send a contract in review back to draft (Procurement Manager)."""
+        self._check_group(
+            PROCUREMENT_MANAGER, _("Only a Procurement Manager sends back contracts.")
+        )
+        self._transition(("review",), "draft", {"submitted_by_id": False})
+        return True
+
+    def action_activate(self):
+        """Activate an approved or suspended contract (Procurement Manager)."""
+        self._check_group(PROCUREMENT_MANAGER, _("Only a Procurement Manager activates contracts."))
+        self._activate()
+        return True
+
+    def action_suspend(self):
+        """Suspend an active contract: its prices stop applying (Procurement Manager)."""
+        self._check_group(PROCUREMENT_MANAGER, _("Only a Procurement Manager suspends contracts."))
+        self._suspend()
+        return True
+
+    def action_terminate(self):
+        """End a contract for good (Procurement Manager)."""
+        self._check_group(
+            PROCUREMENT_MANAGER, _("Only a Procurement Manager terminates contracts.")
+        )
+        self._terminate()
+        return True
+
+    def action_expire(self):
+        """Expire a contract before the cron does (Procurement Manager)."""
+        self._check_group(PROCUREMENT_MANAGER, _("Only a Procurement Manager expires contracts."))
+        self._expire()
+        return True
+
+    def _activate(self):
+        self._check_approval_holds()
+        self._transition(("approved", "suspended"), "active")
+
+    def _suspend(self):
+        self._transition(("active",), "suspended")
+
+    def _terminate(self):
+        self._transition(("draft", "review", "approved", "active", "suspended"), "terminated")
+
+    def _expire(self):
+        self._transition(("active", "suspended", "approved"), "expired")
+
+    def _check_approval_holds(self):
+        """Four eyes: approved by the platform, or by a Procurement Manager who did not
+        submit it and still holds the group."""
+        for contract in self:
+            if contract.platform_approved:
+                continue
+            approver = contract.approved_by_id
+            if (
+                not approver
+                or approver == contract.submitted_by_id
+                or not approver.has_group(PROCUREMENT_MANAGER)
+            ):
+                raise UserError(
+                    _(
+                        "Contract %s has no valid approval (a Procurement Manager other than "
+                        "the submitter): submit it for review again.",
+                        contract.name,
+                    )
+                )
 
     def _transition(self, allowed_from, new_state, vals=None):
         for contract in self:
@@ -91,7 +227,8 @@ class PurchaseContract(models.Model):
                     )
                 )
             previous = contract.state
-            contract.write(dict(vals or {}, state=new_state))
+            with guard.guarded_write():
+                contract.write(dict(vals or {}, state=new_state))
             contract._sync_supplier_prices()
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
@@ -105,46 +242,64 @@ class PurchaseContract(models.Model):
                 details={"from": previous, "to": new_state},
             )
 
-    def action_submit(self):
-        if any(not contract.line_ids for contract in self):
-            raise UserError(_("A contract needs at least one line before review."))
-        self._transition(("draft",), "review", {"submitted_by_id": self.env.uid})
-
-    def action_approve(self):
-        """Approve a contract in review: a Procurement Manager other than the submitter."""
-        if not self.env.user.has_group("contract_procurement.group_procurement_manager"):
-            raise AccessError(_("Only a Procurement Manager approves contracts."))
-        for contract in self:
-            if contract.submitted_by_id == self.env.user:
-                raise UserError(
-                    _("You submitted %s for review; another person must approve it.", contract.name)
+    def _reopen_for_review(self):
+        """Lines, prices or the supplier changed after submission: the approval no longer
+        covers the contract. Back to review, submitted by whoever changed it; its vendor
+        prices are withdrawn and come back only when it is active again."""
+        submitted = self.filtered(lambda c: c.state != "draft")
+        closed = submitted.filtered(lambda c: c.state in CLOSED_STATES)
+        if closed:
+            raise UserError(
+                _(
+                    "%s ended: its lines and prices can no longer change.",
+                    ", ".join(closed.mapped("name")),
                 )
-        self._transition(("review",), "approved", {"approved_by_id": self.env.uid})
-        self.filtered(lambda c: c.date_start <= fields.Date.context_today(c)).action_activate()
+            )
+        for contract in submitted:
+            previous = contract.state
+            with guard.guarded_write():
+                contract.write(
+                    {
+                        "state": "review",
+                        "submitted_by_id": self.env.uid,
+                        "approved_by_id": False,
+                        "platform_approved": False,
+                    }
+                )
+            contract._sync_supplier_prices()
+            self.env["integration.audit.event"].sudo()._log(
+                "manual_action",
+                _(
+                    "Contract %(name)s changed after submission: %(old)s -> review",
+                    name=contract.name,
+                    old=previous,
+                ),
+                records=contract,
+                details={"from": previous, "to": "review", "reason": "lines changed"},
+            )
 
-    def action_reject(self):
-        self._transition(("review",), "draft", {"submitted_by_id": False})
-
-    def action_activate(self):
-        self._transition(("approved", "suspended"), "active")
-
-    def action_suspend(self):
-        self._transition(("active",), "suspended")
-
-    def action_terminate(self):
-        self._transition(("draft", "review", "approved", "active", "suspended"), "terminated")
-
-    def action_expire(self):
-        self._transition(("active", "suspended", "approved"), "expired")
+    @api.model
+    def _demo_set_state(self, contract_ids, state):
+        """Demo data only: put contracts in a state without the workflow."""
+        contracts = self.browse(contract_ids)
+        with guard.guarded_write():
+            contracts.write({"state": state, "platform_approved": state not in ("draft", "review")})
+        contracts._sync_supplier_prices()
 
     @api.model
     def _cron_lifecycle(self):
         """Activate on the start date, expire after the end date, remind before it."""
         today = fields.Date.context_today(self)
-        self.search([("state", "=", "approved"), ("date_start", "<=", today)]).action_activate()
+        for contract in self.search([("state", "=", "approved"), ("date_start", "<=", today)]):
+            try:
+                with self.env.cr.savepoint():
+                    contract._activate()
+            except UserError:
+                # an approval that no longer holds waits for a person; the others go on
+                continue
         self.search(
             [("state", "in", ("active", "suspended", "approved")), ("date_end", "<", today)]
-        ).action_expire()
+        )._expire()
         notice = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -164,14 +319,16 @@ class PurchaseContract(models.Model):
                 user_id=user.id,
                 date_deadline=contract.date_end,
                 summary=_("Renew or replace contract %s", contract.name),
-                note=_(
+                note=Markup("<p>%s</p>")
+                % _(
                     "Contract %(name)s with %(supplier)s ends on %(end)s.",
                     name=contract.name,
                     supplier=contract.partner_id.name,
                     end=contract.date_end,
                 ),
             )
-            contract.renewal_notified = True
+            with guard.guarded_write():
+                contract.renewal_notified = True
 
     # ------------------------------------------------------------------
     # Pricing
@@ -182,25 +339,31 @@ class PurchaseContract(models.Model):
         Supplierinfo = self.env["product.supplierinfo"].sudo()
         for contract in self:
             existing = Supplierinfo.search([("contract_line_id", "in", contract.line_ids.ids)])
-            if contract.state not in PRICED_STATES:
+            with guard.guarded_write():
                 existing.unlink()
-                continue
-            existing.unlink()
-            Supplierinfo.create(
-                [vals for line in contract.line_ids for vals in line._prepare_supplierinfo_vals()]
-            )
+                if contract.state in PRICED_STATES:
+                    Supplierinfo.create(
+                        [
+                            vals
+                            for line in contract.line_ids
+                            for vals in line._prepare_supplierinfo_vals()
+                        ]
+                    )
 
     @api.model
-    def _find_line(self, product, partner=None, warehouse=None, on_date=None):
+    def _find_line(self, product, partner=None, warehouse=None, on_date=None, company=None):
         """The contract line that prices ``product``.
 
-        Rule: active contracts covering the date (and the facility, when the
-        contract names facilities); a facility-specific contract wins over a
-        group-wide one; then the newest (latest start, then highest id).
+        Rule: active contracts of the company (the facility's, else the current one)
+        covering the date (and the facility, when the contract names facilities); a
+        facility-specific contract wins over a group-wide one; then the newest (latest
+        start, then highest id).
         """
         on_date = on_date or fields.Date.context_today(self)
+        company = company or (warehouse and warehouse.company_id) or self.env.company
         domain = [
             ("product_id", "=", product.id),
+            ("contract_id.company_id", "=", company.id),
             ("contract_id.state", "=", "active"),
             ("contract_id.date_start", "<=", on_date),
             "|",

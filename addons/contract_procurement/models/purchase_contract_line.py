@@ -1,5 +1,11 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import float_compare
+
+from .. import guard
+
+# what the contract's approval covers on a line (the sequence is only display order)
+UNREVIEWED_LINE_FIELDS = {"sequence"}
 
 
 class PurchaseContractLine(models.Model):
@@ -23,7 +29,27 @@ class PurchaseContractLine(models.Model):
     )
     currency_id = fields.Many2one(related="contract_id.currency_id")
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True)
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     state = fields.Selection(related="contract_id.state", store=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.contract_id._reopen_for_review()
+        return lines
+
+    def write(self, vals):
+        contracts = self.contract_id
+        result = super().write(vals)
+        if set(vals) - UNREVIEWED_LINE_FIELDS:
+            (contracts | self.contract_id)._reopen_for_review()
+        return result
+
+    def unlink(self):
+        contracts = self.contract_id
+        result = super().unlink()
+        contracts.exists()._reopen_for_review()
+        return result
 
     def _price_for(self, quantity):
         """Contract price for ``quantity`` (in the line's unit): the best break reached."""
@@ -64,6 +90,25 @@ class PurchaseContractPriceBreak(models.Model):
     line_id = fields.Many2one("purchase.contract.line", required=True, ondelete="cascade")
     min_qty = fields.Float("From Quantity", required=True, digits="Product Unit of Measure")
     price = fields.Float(required=True, digits="Product Price")
+    company_id = fields.Many2one(related="line_id.contract_id.company_id", store=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        breaks = super().create(vals_list)
+        breaks.line_id.contract_id._reopen_for_review()
+        return breaks
+
+    def write(self, vals):
+        contracts = self.line_id.contract_id
+        result = super().write(vals)
+        (contracts | self.line_id.contract_id)._reopen_for_review()
+        return result
+
+    def unlink(self):
+        contracts = self.line_id.contract_id
+        result = super().unlink()
+        contracts.exists()._reopen_for_review()
+        return result
 
 
 class ProductSupplierinfo(models.Model):
@@ -72,3 +117,29 @@ class ProductSupplierinfo(models.Model):
     contract_line_id = fields.Many2one(
         "purchase.contract.line", ondelete="cascade", index=True, readonly=True
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("contract_line_id") for vals in vals_list):
+            self._check_contract_prices_path()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "contract_line_id" in vals or self.filtered("contract_line_id"):
+            self._check_contract_prices_path()
+        return super().write(vals)
+
+    def unlink(self):
+        if self.filtered("contract_line_id"):
+            self._check_contract_prices_path()
+        return super().unlink()
+
+    def _check_contract_prices_path(self):
+        """Vendor prices of a contract are the contract's: they change with it only."""
+        if not guard.on_private_path():
+            raise AccessError(
+                _(
+                    "Vendor prices from a contract change only with the contract "
+                    "(its lines, then a new approval)."
+                )
+            )

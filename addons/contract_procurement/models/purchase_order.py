@@ -1,6 +1,13 @@
+import hashlib
+import json
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
+
+from .. import guard
+
+PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
 OFF_CONTRACT_REASONS = [
     ("urgent", "Urgent clinical need"),
@@ -78,7 +85,10 @@ class PurchaseOrderLine(models.Model):
             if line.product_id and line.order_id:
                 warehouse = line.order_id.picking_type_id.warehouse_id
                 on_date = fields.Date.to_date(line.order_id.date_order) or None
-                own = Contract._find_line(line.product_id, line.partner_id, warehouse, on_date)
+                company = line.order_id.company_id
+                own = Contract._find_line(
+                    line.product_id, line.partner_id, warehouse, on_date, company=company
+                )
                 if own:
                     price = own._price_for(line.product_qty)
                     vals.update(
@@ -91,19 +101,51 @@ class PurchaseOrderLine(models.Model):
                         float_compare(line.price_unit, limit, precision_digits=6) > 0
                     )
                 else:
-                    other = Contract._find_line(line.product_id, None, warehouse, on_date)
+                    other = Contract._find_line(
+                        line.product_id, None, warehouse, on_date, company=company
+                    )
                     vals["off_contract"] = bool(other)
             line.update(vals)
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "contract.procurement.guarded"]
+
+    # approvals, transmission and acknowledgement: written by their guarded methods only
+    _guarded_fields = (
+        "off_contract_approved_by_id",
+        "off_contract_approval_digest",
+        "approved_by_id",
+        "approval_digest",
+        "order_version",
+        "ack_state",
+        "ack_version",
+        "ack_date",
+        "ack_sent_date",
+        "ack_latency_hours",
+        "ack_discrepancies",
+    )
+    _guarded_create_defaults = {
+        "off_contract_approved_by_id": False,
+        "off_contract_approval_digest": False,
+        "approved_by_id": False,
+        "approval_digest": False,
+        "order_version": 0,
+        "ack_state": "not_sent",
+        "ack_version": 0,
+        "ack_date": False,
+        "ack_sent_date": False,
+        "ack_latency_hours": 0.0,
+        "ack_discrepancies": False,
+    }
 
     off_contract_reason = fields.Selection(OFF_CONTRACT_REASONS, tracking=True)
     off_contract_note = fields.Text()
     off_contract_approved_by_id = fields.Many2one(
         "res.users", readonly=True, copy=False, tracking=True
     )
+    off_contract_approval_digest = fields.Char(readonly=True, copy=False)
     has_off_contract = fields.Boolean(compute="_compute_has_off_contract", store=True)
 
     @api.depends("order_line.off_contract")
@@ -112,15 +154,28 @@ class PurchaseOrder(models.Model):
             order.has_off_contract = any(order.order_line.mapped("off_contract"))
 
     def action_approve_off_contract(self):
-        """A Procurement Manager accepts the off-contract lines, with the reason given."""
-        if not self.env.user.has_group("contract_procurement.group_procurement_manager"):
+        """A Procurement Manager (not the order's buyer) accepts the off-contract lines as
+        they are now, with the reason given; any later change to them voids the approval."""
+        if not self.env.user.has_group(PROCUREMENT_MANAGER):
             raise AccessError(_("Only a Procurement Manager approves off-contract purchases."))
         for order in self:
+            if order.state not in ("draft", "sent"):
+                raise UserError(_("%s is no longer a draft to approve.", order.name))
             if not order.off_contract_reason:
                 raise UserError(
                     _("%s: choose the reason for buying off contract first.", order.name)
                 )
-            order.off_contract_approved_by_id = self.env.user
+            if self.env.user == order.user_id:
+                raise UserError(
+                    _("You are the buyer of %s; another person must approve it.", order.name)
+                )
+            with guard.guarded_write():
+                order.write(
+                    {
+                        "off_contract_approved_by_id": self.env.uid,
+                        "off_contract_approval_digest": order._off_contract_digest(),
+                    }
+                )
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
                 _("Off-contract purchase approved"),
@@ -133,6 +188,56 @@ class PurchaseOrder(models.Model):
             )
         return True
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"off_contract_reason", "off_contract_note", "partner_id"} & set(vals):
+            self._void_stale_approvals()
+        return result
+
+    def _off_contract_digest(self):
+        """What an off-contract approval covers: the reason and the off-contract lines."""
+        self.ensure_one()
+        lines = self.order_line.filtered("off_contract").sorted("id")
+        return _digest(
+            [
+                self.partner_id.id,
+                self.off_contract_reason,
+                self.off_contract_note or "",
+                [
+                    [ln.id, ln.product_id.id, ln.product_qty, ln.price_unit, ln.product_uom.id]
+                    for ln in lines
+                ],
+            ]
+        )
+
+    def _off_contract_approval_holds(self):
+        self.ensure_one()
+        return bool(self.off_contract_approved_by_id) and (
+            self.off_contract_approval_digest == self._off_contract_digest()
+        )
+
+    def _void_stale_approvals(self):
+        """Approvals cover exactly what was approved: a changed order loses them."""
+        for order in self.filtered(
+            lambda o: (
+                o.state in ("draft", "sent") and (o.off_contract_approved_by_id or o.approved_by_id)
+            )
+        ):
+            vals = {}
+            if order.off_contract_approved_by_id and not order._off_contract_approval_holds():
+                vals.update(off_contract_approved_by_id=False, off_contract_approval_digest=False)
+            if order.approved_by_id and not order._order_approval_holds():
+                vals.update(approved_by_id=False, approval_digest=False)
+            if vals:
+                with guard.guarded_write():
+                    order.write(vals)
+                self.env["integration.audit.event"].sudo()._log(
+                    "manual_action",
+                    _("Approval voided: the order changed after it was approved"),
+                    records=order,
+                    details={"voided": sorted(vals)},
+                )
+
     def button_confirm(self):
         for order in self.filtered(lambda o: o.state in ("draft", "sent")):
             order._check_contract_rules()
@@ -143,7 +248,7 @@ class PurchaseOrder(models.Model):
         self.ensure_one()
         self.partner_id._check_can_supply()
         off = self.order_line.filtered("off_contract")
-        if off and not self.off_contract_approved_by_id:
+        if off and not self._off_contract_approval_holds():
             self.env["integration.audit.event"].sudo()._log(
                 "business_exception",
                 _("Confirmation stopped: off-contract lines"),
@@ -158,3 +263,7 @@ class PurchaseOrder(models.Model):
                     products=", ".join(off.product_id.mapped("display_name")),
                 )
             )
+
+
+def _digest(data):
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

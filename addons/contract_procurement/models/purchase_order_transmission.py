@@ -1,7 +1,12 @@
 import json
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+
+from .. import guard
+from .purchase_order import _digest
 
 ACK_STATES = [
     ("not_sent", "Not Sent"),
@@ -62,18 +67,21 @@ class PurchaseOrderLine(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if LINE_TRANSMITTED_FIELDS & set(vals):
+            self.order_id._void_stale_approvals()
             self.order_id._transmit_if_confirmed()
         return result
 
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
+        lines.order_id._void_stale_approvals()
         lines.order_id._transmit_if_confirmed()
         return lines
 
     def unlink(self):
         orders = self.order_id
         result = super().unlink()
+        orders.exists()._void_stale_approvals()
         orders.exists()._transmit_if_confirmed()
         return result
 
@@ -98,6 +106,7 @@ class PurchaseOrder(models.Model):
     approved_by_id = fields.Many2one(
         "res.users", "Approved By", readonly=True, copy=False, tracking=True
     )
+    approval_digest = fields.Char(readonly=True, copy=False)
 
     @api.depends("amount_untaxed", "picking_type_id", "order_line.product_id", "company_id")
     def _compute_approval_group_ids(self):
@@ -110,9 +119,13 @@ class PurchaseOrder(models.Model):
             ).group_id
 
     def action_approve_order(self):
+        """Approve an order an approval rule holds: a member of the rule's group who is
+        not its buyer; any later change to the order voids the approval."""
         for order in self:
             groups = order.approval_group_ids
-            if groups and not (groups & self.env.user.groups_id):
+            if not groups:
+                raise UserError(_("%s needs no approval.", order.name))
+            if not (groups & self.env.user.groups_id):
                 raise AccessError(
                     _(
                         "Only %(groups)s may approve %(order)s.",
@@ -120,7 +133,16 @@ class PurchaseOrder(models.Model):
                         order=order.name,
                     )
                 )
-            order.approved_by_id = self.env.user
+            if order.state not in ("draft", "sent"):
+                raise UserError(_("%s is no longer a draft to approve.", order.name))
+            if self.env.user == order.user_id:
+                raise UserError(
+                    _("You are the buyer of %s; another person must approve it.", order.name)
+                )
+            with guard.guarded_write():
+                order.write(
+                    {"approved_by_id": self.env.uid, "approval_digest": order._approval_digest()}
+                )
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
                 _("Purchase order approved"),
@@ -129,10 +151,30 @@ class PurchaseOrder(models.Model):
             )
         return True
 
+    def _approval_digest(self):
+        """What an approval-rule decision covers: supplier, facility and every line."""
+        self.ensure_one()
+        return _digest(
+            [
+                self.partner_id.id,
+                self.company_id.id,
+                self.picking_type_id.id,
+                self.currency_id.id,
+                [
+                    [ln.id, ln.product_id.id, ln.product_qty, ln.price_unit, ln.product_uom.id]
+                    for ln in self.order_line.sorted("id")
+                ],
+            ]
+        )
+
+    def _order_approval_holds(self):
+        self.ensure_one()
+        return bool(self.approved_by_id) and self.approval_digest == self._approval_digest()
+
     def _check_contract_rules(self):  # pylint: disable=missing-return
         super()._check_contract_rules()
         groups = self.approval_group_ids
-        if groups and not self.approved_by_id:
+        if groups and not self._order_approval_holds():
             users = groups.users.filtered(lambda u: not u.share)[:3]
             for user in users:
                 self.activity_schedule(
@@ -162,6 +204,8 @@ class PurchaseOrder(models.Model):
         result = super().write(vals)
         if TRANSMITTED_FIELDS & set(vals):
             self._transmit_if_confirmed()
+        if {"picking_type_id", "currency_id", "company_id"} & set(vals):
+            self._void_stale_approvals()
         return result
 
     def _transmit_if_confirmed(self):
@@ -178,7 +222,8 @@ class PurchaseOrder(models.Model):
         vals = {"order_version": self.order_version + 1}
         if system and system.outbound_url:
             vals.update(ack_state="sent", ack_sent_date=fields.Datetime.now())
-        self.with_context(skip_transmission=True).write(vals)
+        with guard.guarded_write():
+            self.with_context(skip_transmission=True).write(vals)
         if system and system.outbound_url:
             self.env["integration.message"]._send_outbound(
                 system,
@@ -235,25 +280,38 @@ class PurchaseOrder(models.Model):
         else:
             state = "acknowledged"
         now = fields.Datetime.now()
-        self.with_context(skip_transmission=True).write(
-            {
-                "ack_state": state,
-                "ack_version": version,
-                "ack_date": now,
-                "ack_latency_hours": (
-                    (now - self.ack_sent_date).total_seconds() / 3600 if self.ack_sent_date else 0.0
-                ),
-                "ack_discrepancies": json.dumps(differences, indent=1) if differences else False,
-            }
-        )
+        with guard.guarded_write():
+            self.with_context(skip_transmission=True).write(
+                {
+                    "ack_state": state,
+                    "ack_version": version,
+                    "ack_date": now,
+                    "ack_latency_hours": (
+                        (now - self.ack_sent_date).total_seconds() / 3600
+                        if self.ack_sent_date
+                        else 0.0
+                    ),
+                    "ack_discrepancies": (
+                        json.dumps(differences, indent=1) if differences else False
+                    ),
+                }
+            )
         if state in ("discrepancy", "rejected"):
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=(self.user_id or self.env.user).id,
                 summary=_("Supplier %(state)s on %(order)s", state=state, order=self.name),
-                note="\n".join(d["description"] for d in differences) or payload["status"],
+                note=self._ack_activity_note(payload, differences),
             )
         return {"applied": True, "ack_state": state, "differences": differences}
+
+    def _ack_activity_note(self, payload, differences):
+        """The buyer's note: the supplier's words escaped, one difference a line."""
+        if not differences:
+            return Markup("<p>%s</p>") % payload["status"]
+        return Markup("<ul>%s</ul>") % Markup().join(
+            Markup("<li>%s</li>") % difference["description"] for difference in differences
+        )
 
     def _ack_differences(self, payload):
         differences = []
@@ -311,5 +369,9 @@ class PurchaseOrder(models.Model):
         return differences
 
     @api.model
-    def _find_by_reference(self, reference):
-        return self.sudo().search([("name", "=", reference)], limit=1)
+    def _find_by_reference(self, reference, company, suppliers=None):
+        """The order named ``reference`` in ``company`` (and of ``suppliers``, when given)."""
+        domain = [("name", "=", reference), ("company_id", "=", company.id)]
+        if suppliers is not None:
+            domain.append(("partner_id", "child_of", suppliers.commercial_partner_id.ids))
+        return self.sudo().search(domain, limit=1)

@@ -1,5 +1,11 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from .. import guard
+
+PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
 SUPPLIER_STATUS = [
     ("pending", "Pending Approval"),
@@ -10,11 +16,17 @@ SUPPLIER_STATUS = [
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "contract.procurement.guarded"]
+
+    # a supplier becomes orderable again only through a Procurement Manager's action
+    _guarded_fields = ("supplier_status",)
+    _guarded_create_defaults = {"supplier_status": "approved"}
 
     supplier_status = fields.Selection(
         SUPPLIER_STATUS,
         default="approved",
+        readonly=True,
         tracking=True,
         company_dependent=False,
         help="Only approved suppliers can have purchase orders confirmed.",
@@ -40,10 +52,34 @@ class ResPartner(models.Model):
                 )
             )
 
+    def action_supplier_approve(self):
+        """Approve suppliers for ordering (Procurement Manager), with the reason written."""
+        return self._action_supplier_status("approved")
+
+    def action_supplier_suspend(self):
+        """Suspend suppliers (Procurement Manager), with the reason written."""
+        return self._action_supplier_status("suspended")
+
+    def action_supplier_block(self):
+        """Block suppliers (Procurement Manager), with the reason written."""
+        return self._action_supplier_status("blocked")
+
+    def _action_supplier_status(self, status):
+        if not self.env.user.has_group(PROCUREMENT_MANAGER):
+            raise AccessError(_("Only a Procurement Manager changes a supplier's status."))
+        for partner in self:
+            partner.commercial_partner_id._set_supplier_status(
+                status, partner.commercial_partner_id.supplier_status_reason
+            )
+        return True
+
     def _set_supplier_status(self, status, reason=None):
         for partner in self:
             previous = partner.supplier_status
-            partner.write({"supplier_status": status, "supplier_status_reason": reason or False})
+            with guard.guarded_write():
+                partner.write(
+                    {"supplier_status": status, "supplier_status_reason": reason or False}
+                )
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
                 _(
@@ -65,6 +101,7 @@ class ResPartnerSupplierDocument(models.Model):
     _order = "expiry_date"
 
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="partner_id.company_id", store=True, index=True)
     document_type = fields.Selection(
         [
             ("licence", "Licence"),
@@ -107,7 +144,9 @@ class ResPartnerSupplierDocument(models.Model):
                 "mail.mail_activity_data_todo",
                 user_id=buyer.id,
                 summary=_("Supplier suspended: document expired"),
-                note=_(
+                # document names come from supplier messages: escaped, never markup
+                note=Markup("<p>%s</p>")
+                % _(
                     "%(supplier)s was suspended because its documents %(reason)s.",
                     supplier=partner.display_name,
                     reason=reason,

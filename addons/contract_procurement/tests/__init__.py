@@ -1,1 +1,9 @@
-from . import test_contracts, test_match, test_messages, test_transmission
+from . import (
+    test_contracts,
+    test_four_eyes,
+    test_match,
+    test_messages,
+    test_partner_scope,
+    test_security_rpc,
+    test_transmission,
+)

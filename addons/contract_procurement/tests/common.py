@@ -1,11 +1,34 @@
 from datetime import date, timedelta
 
 from odoo import Command
+from odoo.tests import HttpCase, TransactionCase
+from odoo.tests.common import JsonRpcException
 
-from odoo.addons.integration_queue.tests.common import QueueCase
+from odoo.addons.integration_queue import signing
+from odoo.addons.integration_queue.tests.common import QueueMixin
 
 
-class ProcurementCase(QueueCase):
+class ProcurementMixin(QueueMixin):
+    """Two companies: A (the test company) and B, each with its facility, supplier,
+    contract and orders; one user per role (login = password); partner systems of
+    both companies, each scoped to its own supplier and facility."""
+
+    @classmethod
+    def _user(cls, login, *groups, company=None):
+        company = company or cls.env.company
+        return cls.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "password": login,
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set([cls.env.ref(g).id for g in ("base.group_user", *groups)])
+                ],
+            }
+        )
+
     @classmethod
     def _setup_records(cls):  # pylint: disable=missing-return
         super()._setup_records()
@@ -17,31 +40,19 @@ class ProcurementCase(QueueCase):
             env["account.chart.template"].try_loading(
                 "generic_coa", env.company, install_demo=False
             )
-        manager = env.ref("contract_procurement.group_procurement_manager")
-        cls.manager_a = env["res.users"].create(
-            {"name": "Manager A", "login": "proc-a", "groups_id": [Command.link(manager.id)]}
+        manager = "contract_procurement.group_procurement_manager"
+        cls.manager_a = cls._user("proc-a", manager)
+        cls.manager_b = cls._user("proc-b", manager)
+        cls.buyer = cls._user("buyer-1", "purchase.group_purchase_user")
+        cls.purchase_manager = cls._user("purchase-mgr", "purchase.group_purchase_manager")
+        cls.clerk = cls._user("ap-clerk", "account.group_account_invoice")
+        cls.finance = cls._user(
+            "fin-1", "account.group_account_manager", "contract_procurement.group_match_override"
         )
-        cls.manager_b = env["res.users"].create(
-            {"name": "Manager B", "login": "proc-b", "groups_id": [Command.link(manager.id)]}
+        cls.stock_user = cls._user("stock-1", "stock.group_stock_user")
+        cls.supplier = env["res.partner"].create(
+            {"name": "MedSupply Ltd", "ref": "SUP-1", "is_company": True}
         )
-        cls.buyer = env["res.users"].create(
-            {
-                "name": "Buyer",
-                "login": "buyer-1",
-                "groups_id": [Command.link(env.ref("purchase.group_purchase_user").id)],
-            }
-        )
-        cls.finance = env["res.users"].create(
-            {
-                "name": "Finance Manager",
-                "login": "fin-1",
-                "groups_id": [
-                    Command.link(env.ref("account.group_account_manager").id),
-                    Command.link(env.ref("contract_procurement.group_match_override").id),
-                ],
-            }
-        )
-        cls.supplier = env["res.partner"].create({"name": "MedSupply Ltd", "ref": "SUP-1"})
         cls.other_supplier = env["res.partner"].create({"name": "CheapMed", "ref": "SUP-2"})
         cls.gloves = env["product.product"].create(
             {
@@ -66,7 +77,97 @@ class ProcurementCase(QueueCase):
             env.ref(f"contract_procurement.message_type_{name}").id
             for name in ("contract_upsert", "supplier_status", "vendor_bill")
         ]
-        cls.partner.write({"message_type_ids": [Command.link(t) for t in inventory_types]})
+        cls.partner.write(
+            {
+                "message_type_ids": [Command.link(t) for t in inventory_types],
+                "supplier_ids": [Command.set(cls.supplier.ids)],
+                "facility_ids": [Command.set(cls.warehouse.ids)],
+            }
+        )
+        cls._setup_company_b()
+
+    @classmethod
+    def _setup_company_b(cls):
+        env = cls.env
+        cls.company_b = env["res.company"].create(
+            {"name": "Procurement Company B", "currency_id": env.company.currency_id.id}
+        )
+        cls.warehouse_b = env["stock.warehouse"].search(
+            [("company_id", "=", cls.company_b.id)], limit=1
+        )
+        cls.supplier_b = env["res.partner"].create(
+            {
+                "name": "Supplier of B",
+                "ref": "SUP-B",
+                "is_company": True,
+                "company_id": cls.company_b.id,
+            }
+        )
+        cls.buyer_b = cls._user("buyer-b", "purchase.group_purchase_user", company=cls.company_b)
+        cls.contract_b = (
+            env["purchase.contract"]
+            .with_company(cls.company_b)
+            .create(
+                {
+                    "partner_id": cls.supplier_b.id,
+                    "company_id": cls.company_b.id,
+                    "external_ref": "CP-SHARED",
+                    "date_start": date.today() - timedelta(days=1),
+                    "warehouse_ids": [Command.set(cls.warehouse_b.ids)],
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.gloves.id,
+                                "product_uom_id": cls.gloves.uom_po_id.id,
+                                "price": 3.0,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        cls.order_b = (
+            env["purchase.order"]
+            .with_company(cls.company_b)
+            .create(
+                {
+                    "partner_id": cls.supplier_b.id,
+                    "company_id": cls.company_b.id,
+                    "picking_type_id": cls.warehouse_b.in_type_id.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": cls.gloves.id, "product_qty": 5, "price_unit": 3.0}
+                        )
+                    ],
+                }
+            )
+        )
+        cls.partner_b = env["integration.partner"].create(
+            {
+                "code": "TEST-B-PORTAL",
+                "name": "Company B supplier portal",
+                "company_id": cls.company_b.id,
+                "rate_limit": 1000,
+                "supplier_ids": [Command.set(cls.supplier_b.ids)],
+                "facility_ids": [Command.set(cls.warehouse_b.ids)],
+                "message_type_ids": [
+                    Command.set(
+                        [
+                            env.ref(f"contract_procurement.message_type_{name}").id
+                            for name in (
+                                "contract_upsert",
+                                "supplier_status",
+                                "vendor_bill",
+                                "purchase_request",
+                                "purchase_acknowledgement",
+                            )
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.secret_b = signing.generate_secret()
+        env["integration.partner.secret"]._store(cls.partner_b, cls.secret_b)
 
     def day(self, offset=0):
         return date.today() + timedelta(days=offset)
@@ -105,6 +206,16 @@ class ProcurementCase(QueueCase):
         )
         return contract
 
+    def receive_as_b(self, payload, message_type, **kwargs):
+        """What company B's partner system gets from the gateway for ``payload``."""
+        return self.receive(
+            payload,
+            message_type=message_type,
+            secret=self.secret_b,
+            partner_code=self.partner_b.code,
+            **kwargs,
+        )
+
     def activate(self, contract):
         contract.with_user(self.manager_a).action_submit()
         contract.with_user(self.manager_b).action_approve()
@@ -122,3 +233,25 @@ class ProcurementCase(QueueCase):
                 "order_line": [Command.create(line)],
             }
         )
+
+
+class ProcurementCase(ProcurementMixin, TransactionCase):
+    pass
+
+
+class ProcurementHttpCase(ProcurementMixin, HttpCase):
+    """JSON-RPC as a real client: ``rpc(user, model, method, *args, **kwargs)``."""
+
+    def rpc(self, user, model, method, *args, **kwargs):
+        self.authenticate(user.login, user.login)
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+    def assertRefused(self, error_name, user, model, method, *args, **kwargs):
+        """The call is refused with ``error_name`` (e.g. ``AccessError``), not a crash."""
+        with self.assertRaises(JsonRpcException) as refused:
+            self.rpc(user, model, method, *args, **kwargs)
+        self.assertEqual(str(refused.exception), f"odoo.exceptions.{error_name}")
+        return refused.exception

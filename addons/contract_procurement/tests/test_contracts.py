@@ -69,10 +69,10 @@ class TestContractLifecycle(ProcurementCase):
     def test_blocked_or_pending_supplier_stops_confirmation(self):
         order = self.order(price=10)
         for status in ("blocked", "pending", "suspended"):
-            self.supplier.supplier_status = status
+            self.supplier._set_supplier_status(status)
             with self.assertRaisesRegex(UserError, status):
                 order.button_confirm()
-        self.supplier.supplier_status = "approved"
+        self.supplier._set_supplier_status("approved")
         order.button_confirm()
         self.assertEqual(order.state, "purchase")
 

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.integration_queue import signing
-from odoo.addons.integration_queue.tests.common import start_recorder
+from odoo.addons.integration_queue.tests.common import allow_local_outbound, start_recorder
 
 from .common import ProcurementCase
 
@@ -17,6 +17,7 @@ class TestTransmissionAndAcknowledgement(ProcurementCase):
         super()._setup_records()
         cls.endpoint = start_recorder()
         cls.addClassCleanup(cls.endpoint.shutdown)
+        allow_local_outbound(cls.env)
         cls.portal = cls.env["integration.partner"].create(
             {
                 "code": "SUP-1-PORTAL",
