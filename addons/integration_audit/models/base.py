@@ -170,7 +170,7 @@ class Base(models.AbstractModel):
             for name, old in old_values[record.id].items():
                 new = new_values[record.id][name]
                 change = {"field": name, "old": old, "new": new}
-                if isinstance(old, list) and isinstance(new, list):
+                if self._fields[name].type in ("one2many", "many2many"):
                     change["added"] = sorted(set(new) - set(old))
                     change["removed"] = sorted(set(old) - set(new))
                     line_changes = self._audit_line_changes(name, record, old_lines, new_lines)
