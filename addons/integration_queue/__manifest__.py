@@ -8,7 +8,17 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["integration_audit"],
-    "external_dependencies": {"python": ["cryptography", "requests", "jsonschema"]},
+    "external_dependencies": {
+        "python": [
+            "cryptography",
+            "requests",
+            "jsonschema",
+            "rfc3339_validator",
+            "rfc3986_validator",
+            "fqdn",
+            "idna",
+        ]
+    },
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

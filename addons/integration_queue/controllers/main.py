@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 from odoo.tools import config
 
-from odoo.addons.integration_audit.correlation import CONTEXT_KEY
+from odoo.addons.integration_audit.correlation import CONTEXT_KEY, HEADER
 
 from ..models.integration_gateway import Answer
 
@@ -23,8 +23,13 @@ class IntegrationGatewayController(http.Controller):
         )
 
     def _json(self, answer):
-        # X-Correlation-ID itself is added by integration_audit's ir.http to every answer
-        headers = [("Content-Type", "application/json"), *answer.headers.items()]
+        # X-Correlation-ID itself is added by integration_audit's ir.http to every answer;
+        # the gateway replaces it when the caller's own ID must not be echoed (unauthenticated)
+        answer_headers = dict(answer.headers)
+        if HEADER in answer_headers:
+            request.correlation_id = answer_headers[HEADER]
+            request.future_response.headers.set(HEADER, answer_headers.pop(HEADER))
+        headers = [("Content-Type", "application/json"), *answer_headers.items()]
         return request.make_response(json.dumps(answer.body), headers=headers, status=answer.status)
 
     @http.route(
@@ -52,6 +57,7 @@ class IntegrationGatewayController(http.Controller):
             body,
             httprequest.headers.get("Content-Type"),
             httprequest.content_length,
+            source=httprequest.remote_addr,
         )
         return self._json(answer)
 
@@ -67,7 +73,7 @@ class IntegrationGatewayController(http.Controller):
     def message_status(self, external_id, **_kwargs):
         env = self._env()
         answer = env["integration.gateway"]._message_status(
-            external_id, dict(request.httprequest.headers)
+            external_id, dict(request.httprequest.headers), source=request.httprequest.remote_addr
         )
         return self._json(answer)
 

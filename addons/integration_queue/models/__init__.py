@@ -1,6 +1,7 @@
 from . import (
     integration_cached_config,
     integration_gateway,
+    integration_gateway_rejection,
     integration_job,
     integration_message,
     integration_message_type,

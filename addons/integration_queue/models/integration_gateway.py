@@ -5,15 +5,22 @@ from collections import namedtuple
 
 from odoo import api, fields, models
 
-from odoo.addons.integration_audit.correlation import CONTEXT_KEY, get_correlation_id
+from odoo.addons.integration_audit.correlation import (
+    CONTEXT_KEY,
+    HEADER,
+    get_correlation_id,
+    new_correlation_id,
+)
 
 from .. import payload_schema, secret_box, signing
+from .integration_message import scoped_ordering_key
 
 _logger = logging.getLogger(__name__)
 
 Answer = namedtuple("Answer", "status body headers")
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "x-partner-code")
 DEFAULT_MAX_BODY = 1024 * 1024
+MAX_WEBHOOK_ID = 200
 
 
 class GatewayRejection(Exception):
@@ -41,14 +48,19 @@ class IntegrationGateway(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, message_type, headers, body, content_type, content_length=None):
-        """Authenticate, validate, store and queue one inbound message."""
+    def _receive(self, message_type, headers, body, content_type, content_length=None, source=None):
+        """Authenticate, validate, store and queue one inbound message.
+
+        ``source`` is the caller's address: unauthenticated rejections are
+        counted per source and minute instead of each leaving an audit event.
+        """
         headers = {key.lower(): value for key, value in headers.items()}
         partner = None
         try:
             self._check_size(content_length, body)
             self._check_content_type(content_type)
             partner = self._authenticate(headers, body)
+            self._check_webhook_id(headers["webhook-id"])
             type_info = self._check_message_type(partner, message_type)
             self._check_rate_limit(partner)
             data = self._parse(body)
@@ -67,7 +79,7 @@ class IntegrationGateway(models.AbstractModel):
                 return self._answer_duplicate(message, body, partner)
             return self._answer_queued(message, body, partner, message_type, headers["webhook-id"])
         except GatewayRejection as rejection:
-            return self._reject(rejection, message_type, headers, body, partner)
+            return self._reject(rejection, message_type, headers, body, partner, source=source)
 
     def _check_size(self, content_length, body):
         limit = self._max_body_bytes()
@@ -127,6 +139,15 @@ class IntegrationGateway(models.AbstractModel):
             raise refused
         return info
 
+    def _check_webhook_id(self, external_id):
+        if len(external_id) > MAX_WEBHOOK_ID or not external_id.isprintable():
+            raise GatewayRejection(
+                400,
+                "invalid_webhook_id",
+                f"webhook-id must be at most {MAX_WEBHOOK_ID} printable characters",
+                field="webhook-id",
+            )
+
     def _check_message_type(self, partner, message_type):
         type_info = self.env["integration.message.type"]._get_by_code(message_type)
         if not type_info:
@@ -135,6 +156,10 @@ class IntegrationGateway(models.AbstractModel):
             )
         if type_info.id not in partner["type_ids"]:
             raise GatewayRejection(403, "forbidden", f"partner may not send {message_type!r}")
+        if not type_info.handler_model:
+            raise GatewayRejection(
+                404, "unknown_message_type", f"no handler is registered for {message_type!r}"
+            )
         return type_info
 
     def _check_rate_limit(self, partner):
@@ -166,11 +191,17 @@ class IntegrationGateway(models.AbstractModel):
         try:
             return payload_schema.parse_json(body)
         except payload_schema.PayloadError as error:
-            raise GatewayRejection(400, "malformed_json", str(error)) from None
+            raise GatewayRejection(400, "malformed_json", str(error), field=error.field) from None
 
     def _validate(self, schema_text, data):
         try:
             payload_schema.validate(schema_text, data)
+        except payload_schema.SchemaUnavailable as error:
+            # fail closed: a message whose schema cannot be enforced is not taken
+            _logger.error("message schema cannot be enforced: %s", error)
+            raise GatewayRejection(
+                503, "schema_unavailable", "this message type cannot be validated now"
+            ) from None
         except payload_schema.PayloadError as error:
             raise GatewayRejection(400, "invalid_payload", str(error), field=error.field) from None
 
@@ -200,7 +231,10 @@ class IntegrationGateway(models.AbstractModel):
         ordering_field = type_info.ordering_key_field
         ordering_key = None
         if ordering_field and data.get(ordering_field) not in (None, ""):
-            ordering_key = f"{ordering_field}={data[ordering_field]}"
+            # one partner's stream in one company: never another partner's
+            ordering_key = scoped_ordering_key(
+                partner["id"], partner["company_id"], f"{ordering_field}={data[ordering_field]}"
+            )
         cid = get_correlation_id(self.env)
         uid = self.env.uid
         external_id = headers["webhook-id"]
@@ -299,30 +333,70 @@ class IntegrationGateway(models.AbstractModel):
         )
         return Answer(200, self._status_body(message), {})
 
-    def _reject(self, rejection, message_type, headers, body, partner):
-        cid = self.env.context.get(CONTEXT_KEY)
-        self.env["integration.audit.event"].sudo()._log(
-            "inbound_rejected",
-            f"Inbound {message_type} rejected: {rejection.status} {rejection.code}",
-            details={
-                "status": rejection.status,
-                "code": rejection.code,
-                "reason": str(rejection),
-                "field": rejection.field,
-                "message_type": message_type,
-                "webhook_id": (headers.get("webhook-id") or "")[:200],
-                "claimed_partner": (headers.get("x-partner-code") or "")[:64],
-            },
-            payload=body,
-            partner_code=partner["code"] if partner else None,
-        )
+    def _reject(self, rejection, message_type, headers, body, partner, source=None):
+        answer_headers = dict(rejection.headers)
+        if partner:
+            cid = self.env.context.get(CONTEXT_KEY)
+            log = True
+        else:
+            # an unauthenticated caller never joins a trace: its X-Correlation-ID
+            # could be a partner's; and its rejections are counted, not each logged
+            cid = new_correlation_id()
+            answer_headers[HEADER] = cid
+            log = self._count_anonymous_rejection(source)
+        if log:
+            events = self.env["integration.audit.event"].sudo()
+            if partner:
+                # the partner's company owns the event: other companies' viewers do not see it
+                events = events.with_company(partner["company_id"])
+            events._log(
+                "inbound_rejected",
+                f"Inbound {message_type} rejected: {rejection.status} {rejection.code}",
+                details={
+                    "status": rejection.status,
+                    "code": rejection.code,
+                    "reason": str(rejection),
+                    "field": rejection.field,
+                    "message_type": str(message_type)[:200],
+                    "webhook_id": (headers.get("webhook-id") or "")[:200],
+                    "claimed_partner": (headers.get("x-partner-code") or "")[:64],
+                    "source": source,
+                    "authenticated": bool(partner),
+                    **(
+                        {}
+                        if partner
+                        else {"note": "further rejections of this source and minute are counted"}
+                    ),
+                },
+                payload=body,
+                partner_code=partner["code"] if partner else None,
+                correlation_id=cid,
+            )
         error = {
             "code": rejection.code,
             "message": str(rejection),
             "field": rejection.field,
             "correlation_id": cid,
         }
-        return Answer(rejection.status, {"error": error}, rejection.headers)
+        return Answer(rejection.status, {"error": error}, answer_headers)
+
+    def _count_anonymous_rejection(self, source):
+        """Count an unauthenticated rejection; True for the first of its source and minute.
+
+        A flood of bad signatures then costs one audit event per source and minute,
+        with the count kept in ``integration.gateway.rejection``.
+        """
+        self.env.cr.execute(
+            """
+            INSERT INTO integration_gateway_rejection (source, minute, count)
+            VALUES (%s, date_trunc('minute', now() at time zone 'UTC'), 1)
+            ON CONFLICT (source, minute)
+            DO UPDATE SET count = integration_gateway_rejection.count + 1
+            RETURNING count
+            """,
+            [(source or "unknown")[:64]],
+        )
+        return self.env.cr.fetchone()[0] == 1
 
     def _audit(self, event_type, summary, message, body, partner, details=None):
         self.env["integration.audit.event"].sudo()._log(
@@ -353,14 +427,18 @@ class IntegrationGateway(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _message_status(self, external_id, headers):
-        """What became of a partner's message (signature over an empty body)."""
+    def _message_status(self, external_id, headers, source=None):
+        """What became of a partner's message (signature over an empty body).
+
+        The signature covers the webhook-id of the path: a signed query for one
+        message cannot be replayed against another.
+        """
         headers = {key.lower(): value for key, value in headers.items()}
-        headers.setdefault("webhook-id", external_id)
+        headers["webhook-id"] = external_id
         try:
             partner = self._authenticate(headers, b"")
         except GatewayRejection as rejection:
-            return self._reject(rejection, "status", headers, b"", None)
+            return self._reject(rejection, "status", headers, b"", None, source=source)
         message = self._find_existing(partner, external_id)
         if not message:
             return Answer(

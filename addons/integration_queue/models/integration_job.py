@@ -7,10 +7,12 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from odoo.addons.integration_audit.correlation import CONTEXT_KEY, get_correlation_id
 
+from .. import registry
 from ..backoff import retry_delay
 from ..exceptions import BusinessError, DeferJob
 from .integration_message_type import LANES
@@ -32,6 +34,23 @@ PG_CONCURRENCY_ERRORS = (
     psycopg2.errors.LockNotAvailable,
 )
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+OUTBOUND_TARGET = ("integration.message", "_deliver_outbound")
+MANAGER_GROUP = "integration_queue.group_integration_manager"
+USER_GROUP = "integration_queue.group_integration_user"
+
+
+def check_group(env, xmlid, action):
+    """Refuse ``action`` with a clear AccessError unless the real user is in ``xmlid``."""
+    if env.su or env.user.has_group(xmlid):
+        return
+    group = env.ref(xmlid, raise_if_not_found=False)
+    raise AccessError(
+        _(
+            "%(action)s needs the group %(group)s.",
+            action=action,
+            group=group.sudo().full_name if group else xmlid,
+        )
+    )
 
 
 class IntegrationJob(models.Model):
@@ -69,6 +88,8 @@ class IntegrationJob(models.Model):
     kwargs = fields.Text("Arguments", readonly=True, help="JSON object")
 
     def init(self):
+        if not self.env.su:
+            raise AccessError(_("Only the server sets up the job tables."))
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS integration_job_ready
@@ -77,6 +98,60 @@ class IntegrationJob(models.Model):
                 ON integration_job (ordering_key, id) WHERE state = 'pending';
             """
         )
+
+    def _register_hook(self):
+        # the allow-list of handlers and targets, built once the registry is loaded;
+        # a message type declared twice stops the load here
+        registry.reset(self.env.registry)
+        return super()._register_hook()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not registry.guarded():
+            raise AccessError(_("Jobs are created by the queue's code only."))
+        for vals in vals_list:
+            self._check_target(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # every field of a job is the runner's: requeue and cancel go through their actions
+        if not registry.guarded():
+            raise AccessError(
+                _(
+                    "Jobs are changed by the queue only (use Requeue or Cancel): %(fields)s",
+                    fields=", ".join(sorted(vals)),
+                )
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        if not registry.guarded():
+            raise AccessError(_("Jobs are removed by the retention cron only."))
+        return super().unlink()
+
+    @api.model
+    def _check_target(self, vals):
+        """Refuse a job whose model and method are not declared in code for it."""
+        target = (vals.get("model_name"), vals.get("method_name"))
+        routes = registry.routes(self.env.registry)
+        message = self.env["integration.message"].sudo().browse(vals.get("message_id") or [])
+        if message and message.direction == "inbound":
+            handler = routes.handler(message.message_type)
+            allowed = handler is not None and target == tuple(handler)
+        elif message:
+            allowed = target == OUTBOUND_TARGET and json.loads(vals.get("record_ids") or "[]") == [
+                message.id
+            ]
+        else:
+            allowed = target != OUTBOUND_TARGET and routes.is_target(*target)
+        if not allowed:
+            raise AccessError(
+                _(
+                    "%(model)s.%(method)s is not a registered job target.",
+                    model=target[0],
+                    method=target[1],
+                )
+            )
 
     # ------------------------------------------------------------------
     # Enqueue
@@ -98,25 +173,30 @@ class IntegrationJob(models.Model):
         name=None,
         correlation_id=None,
     ):
-        """Create a pending job and wake its lane's cron."""
-        job = self.sudo().create(
-            {
-                "name": name or f"{model_name}.{method_name}",
-                "message_id": message.id if message else False,
-                "company_id": (message.company_id.id if message else self.env.company.id),
-                "lane": lane,
-                "priority": priority,
-                "max_attempts": max_attempts,
-                "ordering_key": ordering_key or False,
-                "eta": eta or False,
-                "correlation_id": correlation_id
-                or (message.correlation_id if message else get_correlation_id(self.env)),
-                "model_name": model_name,
-                "method_name": method_name,
-                "record_ids": json.dumps(list(record_ids or [])),
-                "kwargs": json.dumps(kwargs or {}),
-            }
-        )
+        """Create a pending job and wake its lane's cron.
+
+        ``model_name.method_name`` must be declared in code: the handler of the
+        message's type, the outbound delivery, or a ``@job_target``.
+        """
+        with registry.write_guard():
+            job = self.sudo().create(
+                {
+                    "name": name or f"{model_name}.{method_name}",
+                    "message_id": message.id if message else False,
+                    "company_id": (message.company_id.id if message else self.env.company.id),
+                    "lane": lane,
+                    "priority": priority,
+                    "max_attempts": max_attempts,
+                    "ordering_key": ordering_key or False,
+                    "eta": eta or False,
+                    "correlation_id": correlation_id
+                    or (message.correlation_id if message else get_correlation_id(self.env)),
+                    "model_name": model_name,
+                    "method_name": method_name,
+                    "record_ids": json.dumps(list(record_ids or [])),
+                    "kwargs": json.dumps(kwargs or {}),
+                }
+            )
         if not eta:
             # every lane wakes at once; a critical one is the one that must
             self._trigger_lane(lane)
@@ -144,11 +224,16 @@ class IntegrationJob(models.Model):
     # ------------------------------------------------------------------
 
     def action_requeue(self):
-        """Run again now, from zero attempts (dead, exception or cancelled jobs)."""
+        """Run again now, from zero attempts (dead, exception or cancelled jobs).
+
+        The job runs exactly what it was created with: nothing of its target changes.
+        """
+        check_group(self.env, MANAGER_GROUP, _("Requeueing a job"))
         for job in self.filtered(lambda j: j.state in ("dead", "exception", "cancelled")):
-            job.write({"state": "pending", "attempts": 0, "eta": False})
-            if job.message_id:
-                job.message_id.state = "queued"
+            with registry.write_guard():
+                job.sudo().write({"state": "pending", "attempts": 0, "eta": False})
+                if job.message_id:
+                    job.message_id.sudo().write({"state": "queued"})
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action", _("Job requeued"), records=job, correlation_id=job.correlation_id
             )
@@ -156,8 +241,11 @@ class IntegrationJob(models.Model):
         return True
 
     def action_cancel(self):
+        """Cancel pending jobs."""
+        check_group(self.env, MANAGER_GROUP, _("Cancelling a job"))
         for job in self.filtered(lambda j: j.state == "pending"):
-            job.state = "cancelled"
+            with registry.write_guard():
+                job.sudo().write({"state": "cancelled"})
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action", _("Job cancelled"), records=job, correlation_id=job.correlation_id
             )
@@ -199,13 +287,20 @@ class IntegrationJob(models.Model):
         """Lock up to ``limit`` ready jobs of the lane that no one else holds.
 
         A job with an ordering key is ready only when no older job of the same
-        key is pending, so jobs of one key run one at a time, oldest first.
+        key is pending, so jobs of one key run one at a time, oldest first. Keys
+        are scoped to partner and company, and a job waiting for its eta is not
+        ready: one partner's retries never hold back another's messages.
+
+        ``statement_timestamp()``, not ``now()``: ``now()`` is the start of the
+        transaction, which lags behind the etas the runner writes with the clock
+        of this moment (a batch loop or a long test transaction then saw due jobs
+        as not yet due).
         """
         query = SQL(
             """
             SELECT j.id FROM integration_job j
              WHERE j.state = 'pending' AND j.lane = %(lane)s
-               AND (j.eta IS NULL OR j.eta <= (now() at time zone 'UTC'))
+               AND (j.eta IS NULL OR j.eta <= (statement_timestamp() at time zone 'UTC'))
                AND (j.ordering_key IS NULL OR NOT EXISTS (
                     SELECT 1 FROM integration_job o
                      WHERE o.ordering_key = j.ordering_key AND o.state = 'pending'
@@ -253,24 +348,49 @@ class IntegrationJob(models.Model):
             with self.env.cr.savepoint():
                 result = job._call_handler()
         except BusinessError as error:
-            job._on_business_error(error, started, clock)
+            with registry.write_guard():
+                job._on_business_error(error, started, clock)
         except DeferJob as defer:
-            job._on_defer(defer)
+            with registry.write_guard():
+                job._on_defer(defer)
         except Exception as error:
-            job._on_technical_error(error, started, clock)
+            with registry.write_guard():
+                job._on_technical_error(error, started, clock)
         else:
-            job._on_done(result, started, clock)
+            with registry.write_guard():
+                job._on_done(result, started, clock)
         latency = (fields.Datetime.now() - self.create_date).total_seconds()
-        return self.state, latency
+        return self.state, latency, self.company_id.id
 
     def _call_handler(self):
-        model = self.env[self.model_name]
-        if self.message_id and self.message_id.direction == "inbound":
-            message = self.message_id.with_env(self.env)
-            message.state = "processing"
-            return getattr(model, self.method_name)(message, message._payload_json())
-        records = model.browse(json.loads(self.record_ids or "[]"))
+        """Run what the registry declares for this job, never what data names."""
+        routes = registry.routes(self.env.registry)
+        target = (self.model_name, self.method_name)
+        message = self.message_id.with_env(self.env)
+        if message and message.direction == "inbound":
+            handler = routes.handler(message.message_type)
+            if handler is None or tuple(handler) != target:
+                raise BusinessError(self._unregistered_reason(target), field="message_type")
+            with registry.write_guard():
+                message.write({"state": "processing"})
+            return getattr(self.env[handler.model], handler.method)(
+                message, message._payload_json()
+            )
+        if message:
+            if target != OUTBOUND_TARGET or json.loads(self.record_ids or "[]") != message.ids:
+                raise BusinessError(self._unregistered_reason(target))
+            return message._deliver_outbound()
+        if target == OUTBOUND_TARGET or not routes.is_target(*target):
+            raise BusinessError(self._unregistered_reason(target))
+        records = self.env[self.model_name].browse(json.loads(self.record_ids or "[]"))
         return getattr(records, self.method_name)(**json.loads(self.kwargs or "{}"))
+
+    def _unregistered_reason(self, target):
+        return _(
+            "%(model)s.%(method)s is not registered in code for this job; it was not run.",
+            model=target[0],
+            method=target[1],
+        )
 
     def _finish_vals(self, state, started, clock):
         return {
@@ -377,23 +497,21 @@ class IntegrationJob(models.Model):
     def _bump_counters(self, lane, outcomes):
         """Add this batch to the monotonic counters behind /integration/v1/metrics."""
         increments = {}
-        for state, latency in outcomes:
+        for state, latency, company_id in outcomes:
             key = {
                 "done": "processed",
                 "exception": "exception",
                 "dead": "dead",
                 "pending": "failed",
             }.get(state, state)
-            increments[key] = increments.get(key, 0) + 1
+            increments[company_id, key] = increments.get((company_id, key), 0) + 1
             if state == "done":
-                increments["latency_count"] = increments.get("latency_count", 0) + 1
-                increments["latency_sum_ms"] = increments.get("latency_sum_ms", 0) + int(
-                    latency * 1000
-                )
+                for name, value in (("latency_count", 1), ("latency_sum_ms", int(latency * 1000))):
+                    increments[company_id, name] = increments.get((company_id, name), 0) + value
                 for bound in LATENCY_BUCKETS:
                     if latency <= bound:
                         name = f"latency_le_{bound}"
-                        increments[name] = increments.get(name, 0) + 1
+                        increments[company_id, name] = increments.get((company_id, name), 0) + 1
         self.env["integration.queue.counter"]._add(lane, increments)
 
     # ------------------------------------------------------------------
@@ -430,8 +548,9 @@ class IntegrationJob(models.Model):
             if not messages and not jobs:
                 break
             total += len(messages) + len(jobs)
-            messages.unlink()
-            jobs.unlink()
+            with registry.write_guard():
+                messages.unlink()
+                jobs.unlink()
             # commit per batch: the purge cron owns its cursor
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return total

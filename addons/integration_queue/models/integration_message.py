@@ -3,14 +3,16 @@ import json
 import uuid
 
 import requests
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.integration_audit.correlation import get_correlation_id, outbound_headers
 
-from .. import signing
+from .. import outbound, registry, signing
 from ..exceptions import BusinessError, DeferJob, RetryableError
+from .integration_job import MANAGER_GROUP, USER_GROUP, check_group
 
 MESSAGE_STATES = [
     ("received", "Received"),
@@ -23,6 +25,36 @@ MESSAGE_STATES = [
     ("cancelled", "Cancelled"),
 ]
 REPLAYABLE = ("exception", "failed", "dead", "cancelled")
+# what a message is and says, and what became of it: the queue's own code writes these
+PROTECTED_FIELDS = frozenset(
+    {
+        "partner_id",
+        "company_id",
+        "direction",
+        "message_type_id",
+        "message_type",
+        "external_id",
+        "correlation_id",
+        "received_at",
+        "payload",
+        "payload_sha256",
+        "ordering_key",
+        "state",
+        "result",
+        "error",
+        "error_field",
+        "job_ids",
+        "link_ids",
+    }
+)
+EXCERPT_LENGTH = 200
+
+
+def scoped_ordering_key(partner_id, company_id, key):
+    """An ordering key that only orders one partner's messages within one company."""
+    if not key:
+        return None
+    return f"p{partner_id or 0}/c{company_id or 0}/{key}"
 
 
 class IntegrationMessage(models.Model):
@@ -35,7 +67,8 @@ class IntegrationMessage(models.Model):
     _rec_name = "external_id"
 
     partner_id = fields.Many2one("integration.partner", required=True, index=True, readonly=True)
-    company_id = fields.Many2one(related="partner_id.company_id", store=True, index=True)
+    # the partner's company when the message came or went: history does not move
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     direction = fields.Selection(
         [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, readonly=True
     )
@@ -48,7 +81,7 @@ class IntegrationMessage(models.Model):
     payload_sha256 = fields.Char("Payload SHA-256", readonly=True)
     ordering_key = fields.Char(readonly=True, index=True)
     state = fields.Selection(
-        MESSAGE_STATES, default="received", required=True, index=True, tracking=True
+        MESSAGE_STATES, default="received", required=True, readonly=True, index=True, tracking=True
     )
     result = fields.Text(readonly=True)
     error = fields.Text(readonly=True)
@@ -58,6 +91,8 @@ class IntegrationMessage(models.Model):
     payload_pretty = fields.Text("Payload (formatted)", compute="_compute_payload_pretty")
 
     def init(self):
+        if not self.env.su:
+            raise AccessError(_("Only the server sets up the message tables."))
         # One inbound message per partner and webhook-id, whatever the concurrency.
         self.env.cr.execute(
             """
@@ -78,11 +113,39 @@ class IntegrationMessage(models.Model):
                 message.payload_pretty = message.payload
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not registry.guarded():
+            raise AccessError(_("Messages are created by the gateway and the queue only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        protected = PROTECTED_FIELDS.intersection(vals)
+        if protected and not registry.guarded():
+            raise AccessError(
+                _(
+                    "These fields of an integration message are written by the queue only:"
+                    " %(fields)s",
+                    fields=", ".join(sorted(protected)),
+                )
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        if not registry.guarded():
+            raise AccessError(_("Messages are removed by the retention cron only."))
+        return super().unlink()
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
     def action_replay(self):
         """Queue again, with the original payload and correlation ID (bulk allowed)."""
+        check_group(self.env, MANAGER_GROUP, _("Replaying a message"))
         not_replayable = self.filtered(lambda m: m.state not in REPLAYABLE)
         if not_replayable:
             raise UserError(
@@ -104,11 +167,16 @@ class IntegrationMessage(models.Model):
         return True
 
     def action_cancel(self):
+        """Cancel the message and its pending jobs."""
+        check_group(self.env, MANAGER_GROUP, _("Cancelling a message"))
         for message in self:
             if message.state == "done":
                 raise UserError(_("A processed message cannot be cancelled."))
-            message.job_ids.filtered(lambda j: j.state == "pending").write({"state": "cancelled"})
-            message.state = "cancelled"
+            with registry.write_guard():
+                message.job_ids.filtered(lambda j: j.state == "pending").sudo().write(
+                    {"state": "cancelled"}
+                )
+                message.sudo().write({"state": "cancelled"})
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
                 _("Message cancelled"),
@@ -119,7 +187,9 @@ class IntegrationMessage(models.Model):
         return True
 
     def action_view_trace(self):
+        """The audit trail of this message's correlation ID."""
         self.ensure_one()
+        check_group(self.env, USER_GROUP, _("Viewing a message's trace"))
         return self.env["integration.audit.event"]._action_trace(
             [self.correlation_id], self.env["integration.audit.event"]
         )
@@ -131,9 +201,15 @@ class IntegrationMessage(models.Model):
     def _enqueue(self, replay=False):
         """Create the job that processes (inbound) or delivers (outbound) this message."""
         self.ensure_one()
-        message_type = self.message_type_id
+        message_type = self.message_type_id.sudo()
         if self.direction == "inbound":
-            target = (message_type.handler_model, message_type.handler_method)
+            # the handler declared in code for the message's (immutable) type code
+            handler = registry.routes(self.env.registry).handler(self.message_type)
+            if handler is None:
+                raise UserError(
+                    _("No handler is registered for message type %s.", self.message_type)
+                )
+            target = tuple(handler)
         else:
             target = ("integration.message", "_deliver_outbound")
         job = (
@@ -151,11 +227,12 @@ class IntegrationMessage(models.Model):
                 name=f"{self.message_type} {self.external_id}",
             )
         )
-        self.write(
-            {"state": "queued", "error": False, "error_field": False}
-            if replay
-            else {"state": "queued"}
-        )
+        with registry.write_guard():
+            self.sudo().write(
+                {"state": "queued", "error": False, "error_field": False}
+                if replay
+                else {"state": "queued"}
+            )
         return job
 
     def _link_records(self, records):
@@ -194,10 +271,13 @@ class IntegrationMessageLink(models.Model):
         "Record ID", model_field="res_model", required=True, index=True
     )
     name = fields.Char()
+    company_id = fields.Many2one(related="message_id.company_id", store=True, index=True)
     correlation_id = fields.Char(related="message_id.correlation_id")
 
     def action_open_record(self):
+        """Open the linked record (its own access rules apply)."""
         self.ensure_one()
+        check_group(self.env, USER_GROUP, _("Opening a message's record"))
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,
@@ -231,7 +311,8 @@ class IntegrationMessageDelivery(models.Model):
                 "mail.mail_activity_data_todo",
                 user_id=user.id,
                 summary=_("Integration message needs attention"),
-                note=_(
+                note=Markup("<p>%s</p>")
+                % _(
                     "%(type)s message %(id)s from %(partner)s could not be processed: %(reason)s",
                     type=self.message_type,
                     id=self.external_id,
@@ -257,25 +338,31 @@ class IntegrationMessageDelivery(models.Model):
         if not message_type:
             raise UserError(_("Unknown outbound message type %s.", message_type_code))
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-        message = self.sudo().create(
-            {
-                "partner_id": partner.id,
-                "direction": "outbound",
-                "message_type_id": message_type.id,
-                "message_type": message_type.code,
-                "external_id": external_id or f"msg_{uuid.uuid4().hex}",
-                "correlation_id": get_correlation_id(self.env),
-                "received_at": fields.Datetime.now(),
-                "payload": body,
-                "payload_sha256": hashlib.sha256(body.encode()).hexdigest(),
-                "ordering_key": ordering_key or False,
-            }
-        )
+        with registry.write_guard():
+            message = self.sudo().create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": partner.company_id.id,
+                    "direction": "outbound",
+                    "message_type_id": message_type.id,
+                    "message_type": message_type.code,
+                    "external_id": external_id or f"msg_{uuid.uuid4().hex}",
+                    "correlation_id": get_correlation_id(self.env),
+                    "received_at": fields.Datetime.now(),
+                    "payload": body,
+                    "payload_sha256": hashlib.sha256(body.encode()).hexdigest(),
+                    "ordering_key": scoped_ordering_key(
+                        partner.id, partner.company_id.id, ordering_key
+                    )
+                    or False,
+                }
+            )
         if records:
             message._link_records(records)
         message._enqueue()
         return message
 
+    @registry.job_target
     def _deliver_outbound(self):
         """POST the message to the partner, signed; called by its job."""
         self.ensure_one()
@@ -300,15 +387,20 @@ class IntegrationMessageDelivery(models.Model):
             **outbound_headers(self.env, self.correlation_id),
         )
         headers["Content-Type"] = "application/json"
-        timeout = float(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("integration_queue.outbound_timeout", "10")
-        )
+        params = self.env["ir.config_parameter"].sudo()
+        timeout = float(params.get_param("integration_queue.outbound_timeout", "10"))
+        policy = self._outbound_policy()
         try:
-            response = requests.post(
-                partner.outbound_url, data=body, headers=headers, timeout=timeout
-            )
+            response = outbound.post(partner.outbound_url, body, headers, timeout, policy)
+        except outbound.BlockedDestination as error:
+            raise BusinessError(
+                _(
+                    "Partner %(partner)s: the outbound endpoint is not allowed: %(reason)s",
+                    partner=partner.code,
+                    reason=str(error),
+                ),
+                field="outbound_url",
+            ) from None
         except requests.RequestException as error:
             raise self._retryable(partner, f"{type(error).__name__}: {error}") from None
         if 200 <= response.status_code < 300:
@@ -327,13 +419,32 @@ class IntegrationMessageDelivery(models.Model):
             return {"status": response.status_code}
         if response.status_code in (408, 425, 429) or response.status_code >= 500:
             raise self._retryable(partner, f"partner answered {response.status_code}")
+        if 300 <= response.status_code < 400:
+            raise BusinessError(
+                _(
+                    "Partner %(partner)s answered with a redirect (%(status)s), not followed.",
+                    partner=partner.code,
+                    status=response.status_code,
+                ),
+                field="outbound_url",
+            )
         raise BusinessError(
             _(
                 "Partner %(partner)s refused the message with %(status)s: %(body)s",
                 partner=partner.code,
                 status=response.status_code,
-                body=response.text[:300],
+                body=outbound.excerpt(response.text, EXCERPT_LENGTH),
             )
+        )
+
+    @api.model
+    def _outbound_policy(self):
+        """Where deliveries may go: https to public addresses, plus the allow-list."""
+        params = self.env["ir.config_parameter"].sudo()
+        return outbound.Policy.from_text(
+            params.get_param("integration_queue.outbound_allowed_networks", ""),
+            allow_http=params.get_param("integration_queue.allow_insecure_http", "")
+            in ("1", "True", "true"),
         )
 
     @api.model

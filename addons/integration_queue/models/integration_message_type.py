@@ -1,8 +1,9 @@
 from collections import namedtuple
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
+from .. import registry
 from ..payload_schema import _validator
 
 # What the gateway needs of an inbound message type, cached per registry.
@@ -14,9 +15,16 @@ TypeInfo = namedtuple(
 LANES = [("critical", "Critical"), ("standard", "Standard"), ("bulk", "Bulk")]
 
 
+# Fields that decide which code a message of this type runs: set at creation only.
+ROUTING_FIELDS = ("code", "direction")
+
+
 class IntegrationMessageType(models.Model):
-    """A kind of message and how it is handled: the one place a business addon
-    declares a handler, its JSON schema, its lane and its retry policy."""
+    """A kind of message: its JSON schema, its lane and its retry policy.
+
+    Its handler is declared in code (``@message_handler(code)``, see
+    ``integration_queue/registry.py``) and shown here, never read from here.
+    """
 
     _name = "integration.message.type"
     _inherit = ["integration.cached.config"]
@@ -30,9 +38,13 @@ class IntegrationMessageType(models.Model):
     direction = fields.Selection(
         [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="inbound"
     )
-    handler_model = fields.Char(help="Model whose method handles the message.")
+    handler_model = fields.Char(
+        compute="_compute_handler", help="Model whose method handles the message (from code)."
+    )
     handler_method = fields.Char(
-        help="Called as handler_model.<method>(message, payload); returns a JSON-able result."
+        compute="_compute_handler",
+        help="Declared in code with @message_handler(code); called as "
+        "handler_model.<method>(message, payload).",
     )
     schema = fields.Text("JSON Schema", help="Payloads that do not fit are refused with 400.")
     lane = fields.Selection(LANES, required=True, default="standard")
@@ -48,6 +60,15 @@ class IntegrationMessageType(models.Model):
 
     _sql_constraints = [("code_unique", "UNIQUE(code)", "A message type code is unique.")]
 
+    def _compute_handler(self):
+        routes = registry.routes(self.env.registry)
+        for message_type in self:
+            handler = (
+                routes.handler(message_type.code) if message_type.direction == "inbound" else None
+            )
+            message_type.handler_model = handler.model if handler else False
+            message_type.handler_method = handler.method if handler else False
+
     @api.constrains("schema")
     def _check_schema(self):
         for message_type in self.filtered("schema"):
@@ -62,19 +83,21 @@ class IntegrationMessageType(models.Model):
                     )
                 ) from error
 
-    @api.constrains("handler_model", "handler_method")
-    def _check_handler(self):
-        for message_type in self.filtered("handler_model"):
-            model = self.env.get(message_type.handler_model)
-            if model is None or not hasattr(model, message_type.handler_method or ""):
-                raise ValidationError(
+    def write(self, vals):
+        self.check_access("write")
+        routing = [name for name in ROUTING_FIELDS if name in vals]
+        for message_type in self:
+            changed = [name for name in routing if message_type[name] != vals[name]]
+            if changed:
+                raise UserError(
                     _(
-                        "Message type %(type)s: %(model)s.%(method)s does not exist.",
+                        "%(fields)s of message type %(type)s cannot change: messages and jobs"
+                        " of this type are routed by them. Create a new message type instead.",
+                        fields=", ".join(changed),
                         type=message_type.code,
-                        model=message_type.handler_model,
-                        method=message_type.handler_method,
                     )
                 )
+        return super().write(vals)
 
     @api.model
     @tools.ormcache("code")
@@ -86,6 +109,7 @@ class IntegrationMessageType(models.Model):
         )
         if not message_type:
             return None
+        handler = registry.routes(self.env.registry).handler(code)
         return TypeInfo(
             message_type.id,
             message_type.lane,
@@ -93,6 +117,6 @@ class IntegrationMessageType(models.Model):
             message_type.max_attempts,
             message_type.schema or "",
             message_type.ordering_key_field or "",
-            message_type.handler_model,
-            message_type.handler_method,
+            handler.model if handler else None,
+            handler.method if handler else None,
         )

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models, tools
 
 from .. import signing
+from .integration_job import MANAGER_GROUP, USER_GROUP, check_group
 
 CIRCUIT_STATES = [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")]
 
@@ -69,6 +70,8 @@ class IntegrationPartner(models.Model):
     def action_rotate_secret(self):
         """Make a new secret, keep the current one valid for the overlap, show it once."""
         self.ensure_one()
+        check_group(self.env, MANAGER_GROUP, _("Rotating a signing secret"))
+        self.check_access("write")
         overlap_days = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -97,7 +100,9 @@ class IntegrationPartner(models.Model):
         }
 
     def action_view_messages(self):
+        """The messages of this partner."""
         self.ensure_one()
+        check_group(self.env, USER_GROUP, _("Viewing a partner's messages"))
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "integration_queue.integration_message_action"
         )

@@ -1,10 +1,10 @@
 import hashlib
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
-from .. import secret_box
+from .. import registry, secret_box
 
 
 class IntegrationPartnerSecret(models.Model):
@@ -22,6 +22,7 @@ class IntegrationPartnerSecret(models.Model):
     partner_id = fields.Many2one(
         "integration.partner", required=True, ondelete="cascade", index=True
     )
+    company_id = fields.Many2one(related="partner_id.company_id", store=True, index=True)
     fingerprint = fields.Char(
         readonly=True, help="First 12 hex digits of the secret's SHA-256: tells secrets apart."
     )
@@ -29,9 +30,23 @@ class IntegrationPartnerSecret(models.Model):
     is_valid = fields.Boolean(compute="_compute_is_valid")
 
     def init(self):
+        if not self.env.su:
+            raise AccessError(_("Only the server sets up the secret table."))
         self.env.cr.execute(
             "ALTER TABLE integration_partner_secret ADD COLUMN IF NOT EXISTS ciphertext text"
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not registry.guarded():
+            raise AccessError(_("Signing secrets are made by Rotate Secret only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # a fingerprint names the secret it was computed from: it never changes
+        if {"partner_id", "fingerprint"}.intersection(vals) and not registry.guarded():
+            raise AccessError(_("A secret's partner and fingerprint cannot change."))
+        return super().write(vals)
 
     @api.depends("expires_at")
     def _compute_is_valid(self):
@@ -50,13 +65,14 @@ class IntegrationPartnerSecret(models.Model):
             ciphertext = secret_box.encrypt(self._encryption_key(), plaintext)
         except secret_box.MissingKeyError as error:
             raise UserError(_("The secret was not stored: %(reason)s", reason=str(error))) from None
-        secret = self.sudo().create(
-            {
-                "partner_id": partner.id,
-                "fingerprint": hashlib.sha256(plaintext.encode()).hexdigest()[:12],
-                "expires_at": expires_at,
-            }
-        )
+        with registry.write_guard():
+            secret = self.sudo().create(
+                {
+                    "partner_id": partner.id,
+                    "fingerprint": hashlib.sha256(plaintext.encode()).hexdigest()[:12],
+                    "expires_at": expires_at,
+                }
+            )
         self.env.cr.execute(
             "UPDATE integration_partner_secret SET ciphertext = %s WHERE id = %s",
             [ciphertext, secret.id],

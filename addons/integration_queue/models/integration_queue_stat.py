@@ -1,4 +1,5 @@
-from odoo import fields, models, tools
+from odoo import _, fields, models, tools
+from odoo.exceptions import AccessError
 
 from .integration_job import JOB_STATES
 from .integration_message_type import LANES
@@ -14,6 +15,7 @@ class IntegrationQueueStat(models.Model):
 
     lane = fields.Selection(LANES, readonly=True)
     partner_id = fields.Many2one("integration.partner", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     state = fields.Selection(JOB_STATES, readonly=True)
     job_count = fields.Integer("Jobs", readonly=True)
     oldest_pending_minutes = fields.Float("Oldest Pending (min)", readonly=True, aggregator="max")
@@ -22,11 +24,13 @@ class IntegrationQueueStat(models.Model):
     failure_rate = fields.Float("Failure Rate (%)", readonly=True, aggregator="avg")
 
     def init(self):
+        if not self.env.su:
+            raise AccessError(_("Only the server sets up the queue dashboard."))
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             """
             CREATE VIEW integration_queue_stat AS
-            SELECT row_number() OVER () AS id, lane, partner_id, state,
+            SELECT row_number() OVER () AS id, lane, partner_id, company_id, state,
                    count(*) AS job_count,
                    COALESCE(max(CASE WHEN state = 'pending' THEN EXTRACT(EPOCH FROM
                        (now() at time zone 'UTC') - create_date) / 60 END), 0)
@@ -44,6 +48,6 @@ class IntegrationQueueStat(models.Model):
                             / count(*) FILTER (WHERE write_date >
                             (now() at time zone 'UTC') - interval '1 hour') END AS failure_rate
               FROM integration_job
-             GROUP BY lane, partner_id, state
+             GROUP BY lane, partner_id, company_id, state
             """
         )

@@ -6,11 +6,59 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import HttpCase, TransactionCase
-from odoo.tools import config
+from odoo.tools import SQL, config
 
-from .. import secret_box, signing
+from .. import registry, secret_box, signing
 
 TEST_KEY = secret_box.generate_key()
+PING_JOB = ("integration.ping", "_job_ping")
+
+
+@contextlib.contextmanager
+def allow_job_targets(pool, *pairs):
+    """Let jobs also run ``pairs`` of (model, method) inside the block.
+
+    For tests that need a job touching a record of a core model (e.g. to meet a
+    row lock); production code declares its targets with ``@job_target``.
+    """
+    previous = registry.routes(pool)
+    setattr(pool, registry.POOL_ATTR, previous.with_targets(*pairs))
+    try:
+        yield
+    finally:
+        setattr(pool, registry.POOL_ATTR, previous)
+
+
+def set_jobs(jobs, **values):
+    """Set columns of jobs as a test fixture would (the ORM refuses: jobs are the runner's).
+
+    ``eta="due"`` makes them due now, by the database's clock.
+    """
+    jobs.env.flush_all()
+    for name, value in values.items():
+        if value == "due":
+            jobs.env.cr.execute(
+                "UPDATE integration_job SET eta = (statement_timestamp() at time zone 'UTC')"
+                " - interval '1 second' WHERE id = ANY(%s)",
+                [jobs.ids],
+            )
+        else:
+            jobs.env.cr.execute(
+                SQL(
+                    "UPDATE integration_job SET %s = %s WHERE id = ANY(%s)",
+                    SQL.identifier(name),
+                    value,
+                    jobs.ids,
+                )
+            )
+    jobs.invalidate_recordset()
+
+
+def allow_local_outbound(env):
+    """Let outbound delivery reach plain http on 127.0.0.1 (test partner endpoints)."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("integration_queue.allow_insecure_http", "1")
+    params.set_param("integration_queue.outbound_allowed_networks", "127.0.0.0/8")
 
 
 @contextlib.contextmanager
@@ -119,7 +167,35 @@ class QueueCase(QueueMixin, TransactionCase):
 
 
 class QueueHttpCase(QueueMixin, HttpCase):
-    pass
+    def rpc(self, model, method, *args, **kwargs):
+        """Call ``model.method(*args, **kwargs)`` over JSON-RPC as the authenticated user.
+
+        Return ``(result, error)``; ``error`` is the server's error data (name, message)
+        or None.
+        """
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        }
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        if "error" in body:
+            return None, body["error"]["data"]
+        return body["result"], None
+
+    def assertRefused(self, model, method, *args, error="odoo.exceptions.AccessError", **kwargs):
+        """Assert that the RPC call is refused with ``error``; return the error message."""
+        result, data = self.rpc(model, method, *args, **kwargs)
+        self.assertIsNotNone(data, f"{model}.{method} was allowed: {result!r}")
+        self.assertEqual(data["name"], error, data.get("message"))
+        return data["message"]
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -132,8 +208,10 @@ class _Recorder(BaseHTTPRequestHandler):
         server.received.append((dict(self.headers), body))
         status = server.statuses.pop(0) if server.statuses else 200
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", getattr(server, "location", "/"))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(getattr(server, "answer_body", b"{}"))
 
     def log_message(self, *args):
         pass

@@ -1,9 +1,7 @@
-from datetime import timedelta
-
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import QueueCase
+from .common import PING_JOB, QueueCase, set_jobs
 
 
 @tagged("post_install", "-at_install")
@@ -70,20 +68,20 @@ class TestJobs(QueueCase):
         self.assertEqual(set(messages.mapped("state")), {"queued"})
 
     def _failing_job(self, max_attempts=3):
-        # ensure_one() on no record: a technical failure, every time
+        # a technical failure, every time
         return self.env["integration.job"]._enqueue(
-            "res.partner", "ensure_one", record_ids=[], max_attempts=max_attempts, lane="bulk"
+            *PING_JOB, kwargs={"fail": "technical"}, max_attempts=max_attempts, lane="bulk"
         )
 
     def _make_due(self, job):
-        job.eta = fields.Datetime.now() - timedelta(seconds=1)
+        set_jobs(job, eta="due")
 
     def test_technical_failure_retries_with_backoff_then_dead(self):
         job = self._failing_job(max_attempts=3)
         before = fields.Datetime.now()
         self.run_jobs()
         self.assertEqual((job.state, job.attempts), ("pending", 1))
-        self.assertIn("ValueError", job.last_error)
+        self.assertIn("RuntimeError", job.last_error)
         self.assertTrue(job.traceback)
         first_delay = (job.eta - before).total_seconds()
         self.assertGreaterEqual(first_delay, 4)
@@ -100,9 +98,8 @@ class TestJobs(QueueCase):
 
     def test_dead_message_gets_activity_for_integration_managers(self):
         self.ping_type.max_attempts = 1
-        self.receive({"note": "x"}, msg_id="msg_dead")
+        self.receive({"fail": "technical"}, msg_id="msg_dead")
         message = self.message("msg_dead")
-        message.job_ids.write({"model_name": "res.partner", "method_name": "no_such_method"})
         self.run_jobs()
         self.assertEqual(message.state, "dead")
         self.assertEqual(message.job_ids.state, "dead")
@@ -117,20 +114,26 @@ class TestJobs(QueueCase):
         names = claimed.mapped("message_id.external_id")
         self.assertEqual(sorted(names), ["msg_ord_0", "msg_ord_b"])
         # the oldest of a key failing technically keeps the younger ones waiting
-        first = self.message("msg_ord_0").job_ids
-        first.write({"model_name": "res.partner", "method_name": "no_such_method"})
+        self.receive({"stream": "facility-C", "fail": "technical"}, msg_id="msg_ord_c0")
+        for n in range(1, 3):
+            self.receive({"note": str(n), "stream": "facility-C"}, msg_id=f"msg_ord_c{n}")
+        first = self.message("msg_ord_c0").job_ids
         self.run_jobs()
-        self.assertEqual(self.message("msg_ord_1").state, "queued")
-        self._make_due(first)
-        first.write({"model_name": "integration.ping", "method_name": "_handle"})
-        self.run_jobs()
+        self.assertEqual((first.state, first.attempts), ("pending", 1))
+        self.assertEqual(self.message("msg_ord_c1").state, "queued")
+        for _attempt in range(2):  # integration.ping gives up after 3 attempts
+            self._make_due(first)
+            self.run_jobs()
+        self.assertEqual(first.state, "dead")
         done = self.env["integration.job"].search(
-            [("ordering_key", "=", "stream=facility-A")], order="date_done, id"
+            [("ordering_key", "=", first.ordering_key), ("state", "=", "done")],
+            order="date_done, id",
         )
+        self.assertEqual(done.mapped("message_id.external_id"), ["msg_ord_c1", "msg_ord_c2"])
         self.assertEqual(
-            done.mapped("message_id.external_id"), ["msg_ord_0", "msg_ord_1", "msg_ord_2"]
+            self.message("msg_ord_0").job_ids.ordering_key,
+            f"p{self.partner.id}/c{self.partner.company_id.id}/stream=facility-A",
         )
-        self.assertEqual(set(done.mapped("state")), {"done"})
 
     def test_cancel_and_purge(self):
         self.receive({"note": "c"}, msg_id="msg_cancel")
@@ -157,5 +160,5 @@ class TestJobs(QueueCase):
         Trigger = self.env["ir.cron.trigger"]
         before = Trigger.search_count([("cron_id", "=", cron.id)])
         for _index in range(50):
-            self.env["integration.job"]._enqueue("res.partner", "exists", lane="bulk")
+            self.env["integration.job"]._enqueue(*PING_JOB, lane="bulk")
         self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from .. import signing
-from .common import QueueCase, start_recorder
+from .common import QueueCase, allow_local_outbound, set_jobs, start_recorder
 
 
 @tagged("post_install", "-at_install")
@@ -25,6 +25,7 @@ class TestOutbound(QueueCase):
             }
         )
         cls.env["ir.config_parameter"].set_param("integration_queue.circuit_failure_threshold", "3")
+        allow_local_outbound(cls.env)
 
     def setUp(self):
         super().setUp()
@@ -37,7 +38,7 @@ class TestOutbound(QueueCase):
         )
 
     def _make_due(self, message):
-        message.job_ids.write({"eta": fields.Datetime.now() - timedelta(seconds=1)})
+        set_jobs(message.job_ids, eta="due")
 
     def test_delivery_is_signed_and_correlated(self):
         message = self.send()

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from odoo.addons.integration_queue.registry import job_target
+
 
 class BenchRow(models.Model):
     _name = "bench.row"
@@ -8,6 +10,7 @@ class BenchRow(models.Model):
     body = fields.Text()
 
     @api.model
+    @job_target
     def bench_noop(self):
         """The no-op job body, the same for both queues."""
         return True
