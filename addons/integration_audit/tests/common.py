@@ -3,6 +3,8 @@ import json
 import uuid
 from unittest.mock import patch
 
+from odoo_test_helper import FakeModelLoader
+
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tools import config
 
@@ -62,6 +64,71 @@ class AuditCase(TransactionCase):
             "UPDATE integration_audit_event SET timestamp = timestamp - make_interval(days => %s)"
             " WHERE id = ANY(%s)",
             [days, events.ids],
+        )
+
+
+class FakeModelsMixin:
+    """Give a test class the models of tests/models.py for audit rules of its own.
+
+    Call ``_load_fake_models()`` in ``setUpClass`` before creating records; the
+    registry is restored when the class is done, also when its set-up fails.
+    """
+
+    @classmethod
+    def _load_fake_models(cls):
+        cls.loader = FakeModelLoader(cls.env, cls.__module__)
+        cls.loader.backup_registry()
+        # imported here, after the backup, so that the registry forgets them again
+        from .models import IntegrationAuditTestRecord, IntegrationAuditTestTag  # noqa: PLC0415
+
+        # class cleanups rather than tearDownClass: they also run when setUpClass
+        # fails later on, and before the cleanups of TransactionCase (LIFO), whose
+        # registry reset then rebuilds the restored models; last, check that no
+        # fake model is left for the test classes that follow
+        cls.addClassCleanup(cls._check_fake_models_removed)
+        cls.addClassCleanup(cls.loader.restore_registry)
+        cls.loader.update_registry((IntegrationAuditTestTag, IntegrationAuditTestRecord))
+        cls.Record = cls.env["integration.audit.test.record"]
+        cls.Tag = cls.env["integration.audit.test.tag"]
+        # internal users may edit them, as they may the business records rules audit
+        cls.env["ir.model.access"].create(
+            [
+                {
+                    "name": "%s: internal users" % model._name,
+                    "model_id": cls.env["ir.model"]._get_id(model._name),
+                    "group_id": cls.env.ref("base.group_user").id,
+                    "perm_read": True,
+                    "perm_write": True,
+                    "perm_create": True,
+                    "perm_unlink": True,
+                }
+                for model in (cls.Tag, cls.Record)
+            ]
+        )
+
+    @classmethod
+    def _check_fake_models_removed(cls):
+        left = {"integration.audit.test.record", "integration.audit.test.tag"} & set(cls.registry)
+        if left:
+            raise AssertionError("fake models left in the registry: %s" % sorted(left))
+
+    @classmethod
+    def _create_audit_rule(cls, model_name, field_names=(), **vals):
+        """An audit rule on ``model_name``, auditing ``field_names`` (all when empty)."""
+        fields = cls.env["ir.model.fields"].search(
+            [("model", "=", model_name), ("name", "in", list(field_names))]
+        )
+        if len(fields) != len(field_names):
+            raise ValueError("%s lacks a field of %s" % (model_name, field_names))
+        return cls.env["integration.audit.rule"].create(
+            dict(
+                {
+                    "name": model_name,
+                    "model_id": cls.env["ir.model"]._get_id(model_name),
+                    "field_ids": [(6, 0, fields.ids)],
+                },
+                **vals,
+            )
         )
 
 

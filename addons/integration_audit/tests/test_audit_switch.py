@@ -3,7 +3,9 @@ import json
 from odoo.tests import tagged
 
 from ..audit_switch import audit_suspended
-from .common import AuditRpcCase
+from .common import AuditRpcCase, FakeModelsMixin
+
+RECORD = "integration.audit.test.record"
 
 # Every context key that ever switched auditing or tracking off, and a few a
 # hostile client would try next.
@@ -19,58 +21,53 @@ HOSTILE_CONTEXT = {
 
 
 @tagged("post_install", "-at_install")
-class TestAuditSwitch(AuditRpcCase):
-    """No client can switch auditing off; only a `with` block in server code can."""
+class TestAuditSwitch(FakeModelsMixin, AuditRpcCase):
+    """No client can switch auditing off; only a `with` block in server code can.
+
+    Record changes are made on a model of the tests' own (tests/models.py), a
+    mail.thread that internal users may edit, so the tracking keys above are
+    ones its own chatter honours.
+    """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.rule = cls.env["integration.audit.rule"].create(
-            {
-                "name": "Partners (switch test)",
-                "model_id": cls.env.ref("base.model_res_partner").id,
-            }
-        )
-        cls.contact_user = cls.audit_user("switch_contacts", "base.group_partner_manager")
+        cls._load_fake_models()
+        cls.rule = cls._create_audit_rule(RECORD, name="Test records (switch test)")
+        cls.plain_user = cls.audit_user("switch_user", "")
         cls.manager = cls.audit_user("switch_manager", "integration_audit.group_audit_manager")
         cls.viewer = cls.audit_user("switch_viewer", "integration_audit.group_audit_viewer")
-        cls.partner = cls.env["res.partner"].create({"name": "Ward 7 supplies", "ref": "W7"})
+        cls.record = cls.Record.create({"name": "Ward 7 supplies", "ref": "W7"})
 
     def test_client_context_keys_do_not_silence_record_audit(self):
-        self.login(self.contact_user)
+        self.login(self.plain_user)
         self.call(
-            "res.partner",
+            RECORD,
             "write",
-            [self.partner.id],
+            [self.record.id],
             {"ref": "W7-changed"},
             context=HOSTILE_CONTEXT,
         )
-        new_id = self.call("res.partner", "create", {"name": "Silent?"}, context=HOSTILE_CONTEXT)
-        self.call("res.partner", "unlink", [new_id], context=HOSTILE_CONTEXT)
-        changed = self.events(
-            res_model="res.partner", res_id=self.partner.id, event_type="record_changed"
-        )
+        new_id = self.call(RECORD, "create", {"name": "Silent?"}, context=HOSTILE_CONTEXT)
+        self.call(RECORD, "unlink", [new_id], context=HOSTILE_CONTEXT)
+        changed = self.events(res_model=RECORD, res_id=self.record.id, event_type="record_changed")
         self.assertEqual(len(changed), 1)
-        self.assertEqual(changed.user_id, self.contact_user)
+        self.assertEqual(changed.user_id, self.plain_user)
         self.assertIn("W7-changed", changed.details)
         self.assertEqual(
-            self.events(res_model="res.partner", res_id=new_id).mapped("event_type"),
+            self.events(res_model=RECORD, res_id=new_id).mapped("event_type"),
             ["record_created", "record_deleted"],
         )
 
     def test_server_code_suspends_record_audit_only_in_its_block(self):
         with audit_suspended():
-            self.partner.write({"ref": "quiet"})
+            self.record.write({"ref": "quiet"})
         self.assertFalse(
-            self.events(
-                res_model="res.partner", res_id=self.partner.id, event_type="record_changed"
-            )
+            self.events(res_model=RECORD, res_id=self.record.id, event_type="record_changed")
         )
-        self.partner.write({"ref": "loud"})
+        self.record.write({"ref": "loud"})
         self.assertTrue(
-            self.events(
-                res_model="res.partner", res_id=self.partner.id, event_type="record_changed"
-            )
+            self.events(res_model=RECORD, res_id=self.record.id, event_type="record_changed")
         )
 
     def test_audit_configuration_is_audited_even_when_suspended(self):
@@ -140,7 +137,7 @@ class TestAuditSwitch(AuditRpcCase):
         self.assertEqual(len(switched), 2)
 
     def test_viewer_and_plain_user_cannot_switch_a_rule(self):
-        for user in (self.viewer, self.contact_user):
+        for user in (self.viewer, self.plain_user):
             self.login(user)
             for method, args in (
                 ("write", ([self.rule.id], {"active": False})),
@@ -153,15 +150,13 @@ class TestAuditSwitch(AuditRpcCase):
         self.assertTrue(self.rule.active)
 
     def test_partner_code_from_client_context_is_ignored(self):
-        self.login(self.contact_user)
+        self.login(self.plain_user)
         self.call(
-            "res.partner",
+            RECORD,
             "write",
-            [self.partner.id],
+            [self.record.id],
             {"ref": "spoofed"},
             context={"integration_partner_code": "SUPPLIER-X"},
         )
-        event = self.events(
-            res_model="res.partner", res_id=self.partner.id, event_type="record_changed"
-        )
+        event = self.events(res_model=RECORD, res_id=self.record.id, event_type="record_changed")
         self.assertFalse(event.partner_code)

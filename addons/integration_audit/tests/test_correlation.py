@@ -9,6 +9,9 @@ from ..correlation import (
     outbound_headers,
     with_correlation_id,
 )
+from .common import FakeModelsMixin
+
+RECORD = "integration.audit.test.record"
 
 
 @tagged("post_install", "-at_install")
@@ -78,17 +81,18 @@ class TestCorrelationParsing(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCorrelationHttp(HttpCase):
+class TestCorrelationHttp(FakeModelsMixin, HttpCase):
+    """Correlation IDs from request headers to the audit events of a JSON-RPC write."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_fake_models()
+        cls._create_audit_rule(RECORD, ("note",))
+        cls.record = cls.Record.create({"name": "Ward 7 pharmacy"})
+
     def setUp(self):
         super().setUp()
-        self.env["integration.audit.rule"].create(
-            {
-                "name": "partners",
-                "model_id": self.env.ref("base.model_res_partner").id,
-                "field_ids": [(6, 0, self.env.ref("base.field_res_partner__comment").ids)],
-            }
-        )
-        self.partner = self.env["res.partner"].create({"name": "Ward 7 pharmacy"})
         self.authenticate("admin", "admin")
 
     def _rpc_write(self, headers):
@@ -96,14 +100,14 @@ class TestCorrelationHttp(HttpCase):
             "jsonrpc": "2.0",
             "method": "call",
             "params": {
-                "model": "res.partner",
+                "model": RECORD,
                 "method": "write",
-                "args": [[self.partner.id], {"comment": "changed " + json.dumps(headers)}],
+                "args": [[self.record.id], {"note": "changed " + json.dumps(headers)}],
                 "kwargs": {},
             },
         }
         return self.url_open(
-            "/web/dataset/call_kw/res.partner/write",
+            "/web/dataset/call_kw/%s/write" % RECORD,
             data=json.dumps(payload),
             headers=dict(headers, **{"Content-Type": "application/json"}),
         )
@@ -111,8 +115,8 @@ class TestCorrelationHttp(HttpCase):
     def _last_change(self):
         return self.env["integration.audit.event"].search(
             [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "=", self.partner.id),
+                ("res_model", "=", RECORD),
+                ("res_id", "=", self.record.id),
                 ("event_type", "=", "record_changed"),
             ],
             order="id desc",
