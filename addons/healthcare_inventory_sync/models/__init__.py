@@ -6,6 +6,8 @@ from . import (
     integration_mapping,
     integration_partner,
     product_template,
+    stock_move,
+    stock_picking,
     stock_warehouse,
     stock_warehouse_orderpoint,
 )

@@ -51,24 +51,67 @@ class HealthcareInventorySync(models.AbstractModel):
         """Resolve every line (item, unit, quantity, lot, expiry) with batched look-ups.
 
         Order: the partner's item mapping, the internal reference, then the GTIN
-        (product barcode, or packaging barcode whose quantity multiplies).
+        (product barcode, or packaging barcode whose quantity multiplies). Every wrong
+        line is reported at once, in one exception naming each ``lines[i].field``.
         """
+        resolved, errors = self._resolve_lines_partial(message, lines, require_lot)
+        if errors:
+            raise self._line_errors(errors)
+        return resolved
+
+    @api.model
+    def _line_errors(self, errors):
+        """One BusinessError for all the wrong lines (the single error as it is)."""
+        if len(errors) == 1:
+            return errors[0]
+        fields_at_fault = [error.field for error in errors]
+        text = _(
+            "%(count)s lines are wrong: %(errors)s",
+            count=len(errors),
+            errors=self._errors_text(errors),
+        )
+        group = STEWARD if any(error.group_xmlid for error in errors) else None
+        return BusinessError(
+            text,
+            field=", ".join(fields_at_fault)[:250],
+            group_xmlid=group,
+            details={
+                "errors": [
+                    {"field": error.field, "error": str(error), **error.details} for error in errors
+                ]
+            },
+        )
+
+    @api.model
+    def _errors_text(self, errors, shown=50):
+        """ "lines[0].item: reason; ..." for the first ``shown`` errors (all are in the
+        exception's details)."""
+        text = "; ".join(f"{error.field}: {error}" for error in errors[:shown])
+        if len(errors) > shown:
+            text += _(" … and %s more", len(errors) - shown)
+        return text
+
+    @api.model
+    def _resolve_lines_partial(self, message, lines, require_lot=True):
+        """([ResolvedLine], [BusinessError]): the lines that resolve, and one error per
+        line that does not (in line order)."""
         partner = message.partner_id
         # products of the message's company or shared ones; never another company's
         in_company = [("company_id", "in", [message.company_id.id, False])]
         parsed = {}
+        errors = {}
         for index, line in enumerate(lines):
             if line.get("gs1"):
                 try:
                     parsed[index] = gs1.parse(line["gs1"])
                 except gs1.GS1Error as error:
-                    raise BusinessError(
+                    errors[index] = BusinessError(
                         str(error), field=f"lines[{index}].gs1", group_xmlid=STEWARD
-                    ) from None
+                    )
         codes = {line["item"] for line in lines if line.get("item")}
         gtins = set()
         for index, line in enumerate(lines):
-            if not line.get("item"):
+            if not line.get("item") and index not in errors:
                 gtin = gs1.normalise_gtin(
                     line.get("gtin") or (parsed.get(index) or gs1.GS1Data()).gtin
                 )
@@ -128,20 +171,25 @@ class HealthcareInventorySync(models.AbstractModel):
         # the line resolution reads packagings of the message's company (env.company)
         in_message_company = self.with_company(message.company_id)
         for index, line in enumerate(lines):
-            resolved.append(
-                in_message_company._resolve_line(
-                    index,
-                    line,
-                    parsed.get(index),
-                    mappings,
-                    by_ref,
-                    by_barcode,
-                    by_packaging,
-                    unit_codes,
-                    require_lot,
+            if index in errors:
+                continue
+            try:
+                resolved.append(
+                    in_message_company._resolve_line(
+                        index,
+                        line,
+                        parsed.get(index),
+                        mappings,
+                        by_ref,
+                        by_barcode,
+                        by_packaging,
+                        unit_codes,
+                        require_lot,
+                    )
                 )
-            )
-        return resolved
+            except BusinessError as error:
+                errors[index] = error
+        return resolved, [errors[index] for index in sorted(errors)]
 
     @api.model
     def _barcode_candidates(self, gtins):
@@ -311,8 +359,16 @@ class HealthcareInventorySync(models.AbstractModel):
                 "last_as_of": fields.Datetime.to_string(state.last_snapshot_as_of),
                 "last_sequence": state.last_snapshot_sequence,
             }
-        resolved = self._resolve_lines(message, payload["lines"])
-        quants = self._apply_snapshot(warehouse, resolved, complete=payload.get("complete"))
+        resolved, errors = self._resolve_lines_partial(message, payload["lines"])
+        complete = payload.get("complete")
+        if errors:
+            if message.partner_id.snapshot_mode != "apply_valid" or not resolved:
+                raise self._line_errors(errors)
+            # a partial snapshot never zeroes what it does not list: the product of a
+            # rejected line may be one whose stock is still there
+            complete = False
+            self._flag_rejected_lines(warehouse, errors, message)
+        quants = self._apply_snapshot(warehouse, resolved, complete=complete)
         state.write(
             {
                 "last_snapshot_as_of": as_of,
@@ -323,7 +379,30 @@ class HealthcareInventorySync(models.AbstractModel):
         self._after_stock_change(
             warehouse, {r.product for r in resolved} | set(quants.product_id), message
         )
-        return {"applied": len(resolved), "quants": len(quants), "stale": False}
+        return {
+            "applied": len(resolved),
+            "quants": len(quants),
+            "stale": False,
+            "rejected": [{"field": error.field, "error": str(error)} for error in errors],
+        }
+
+    @api.model
+    def _flag_rejected_lines(self, warehouse, errors, message):
+        """An alert for the data stewards listing the lines a snapshot left out."""
+        self.env["healthcare.stock.alert"]._raise(
+            "rejected_lines",
+            warehouse,
+            _(
+                "Snapshot %(ref)s for %(facility)s applied without %(count)s wrong line(s): "
+                "%(errors)s",
+                ref=message.external_id,
+                facility=warehouse.name,
+                count=len(errors),
+                errors=self._errors_text(errors, shown=20),
+            ),
+            quantity=len(errors),
+            message=message,
+        )
 
     @api.model
     def _snapshot_is_stale(self, state, as_of, sequence):
@@ -383,12 +462,16 @@ class HealthcareInventorySync(models.AbstractModel):
     @message_handler("inventory.consumption")
     @api.model
     def _handle_consumption(self, message, payload):
-        """Consumption already happened: post it, never refuse it; flag any shortfall."""
+        """Consumption already happened: post it, never refuse it; flag any shortfall.
+
+        A lot-tracked item consumed without a lot is posted on the lots first to
+        expire (FEFO), the move flagged and an alert raised for review.
+        """
         warehouse = self._facility(message, payload["facility"])
         self.env["healthcare.facility.sync.state"]._get(
             warehouse, message.partner_id
         ).last_message_at = fields.Datetime.now()
-        resolved = self._resolve_lines(message, payload["lines"])
+        resolved = self._resolve_lines(message, payload["lines"], require_lot=False)
         lots = self._get_lots(resolved, warehouse.company_id)
         source = warehouse.lot_stock_id
         reference = payload["reference"]
@@ -409,6 +492,15 @@ class HealthcareInventorySync(models.AbstractModel):
                     {"line": line.index, "product": line.product.display_name, "missing": missing}
                 )
                 self._flag_shortfall(warehouse, line.product, missing, reference, message)
+            if line.product.tracking != "none" and not lot:
+                split = self._fefo_split(line.product, line.quantity, source, warehouse)
+                move = self._post_move(
+                    line, None, source, destination, warehouse, origin, split=split
+                )
+                move.healthcare_lot_assumed = True
+                self._flag_lot_assumed(warehouse, line, split, reference, message)
+                moves |= move
+                continue
             moves |= self._post_move(line, lot, source, destination, warehouse, origin)
         message._link_records(moves)
         self._after_stock_change(warehouse, {r.product for r in resolved}, message)
@@ -433,7 +525,78 @@ class HealthcareInventorySync(models.AbstractModel):
         )
 
     @api.model
-    def _post_move(self, line, lot, source, destination, warehouse, origin):
+    def _fefo_split(self, product, quantity, location, warehouse):
+        """[(lot, quantity)] a lot-less consumption is assumed to have taken: the lots
+        on hand first to expire first; what exceeds them goes on the last of them (the
+        shortfall is flagged apart). Without stock, the product's last known lot of the
+        company, else a placeholder lot to be corrected."""
+        quants = (
+            self.env["stock.quant"]
+            .sudo()
+            .search(
+                [
+                    ("product_id", "=", product.id),
+                    ("location_id", "child_of", location.id),
+                    ("lot_id", "!=", False),
+                    ("quantity", ">", 0),
+                ]
+            )
+        )
+        far = datetime.max
+        quants = quants.sorted(lambda q: (q.lot_id.expiration_date or far, q.lot_id.id))
+        split, left = [], quantity
+        rounding = product.uom_id.rounding
+        for quant in quants:
+            if float_compare(left, 0.0, precision_rounding=rounding) <= 0:
+                break
+            taken = min(left, quant.quantity)
+            split.append([quant.lot_id, taken])
+            left -= taken
+        if split:
+            if float_compare(left, 0.0, precision_rounding=rounding) > 0:
+                split[-1][1] += left
+            return [tuple(pair) for pair in split]
+        Lot = self.env["stock.lot"].sudo()
+        lot = Lot.search(
+            [
+                ("product_id", "=", product.id),
+                ("company_id", "in", [warehouse.company_id.id, False]),
+            ],
+            order="expiration_date desc, id desc",
+            limit=1,
+        ) or Lot.create(
+            {
+                "name": f"NOLOT-{warehouse.facility_code or warehouse.code}",
+                "product_id": product.id,
+                "company_id": warehouse.company_id.id,
+            }
+        )
+        return [(lot, quantity)]
+
+    @api.model
+    def _flag_lot_assumed(self, warehouse, line, split, reference, message):
+        """An alert for review: the lots a lot-less consumption was posted on."""
+        self.env["healthcare.stock.alert"]._raise(
+            "lot_assumed",
+            warehouse,
+            _(
+                "%(facility)s consumed %(qty)g %(product)s without a lot (reference %(ref)s): "
+                "posted on %(lots)s (first expiry first out); check and correct the lot",
+                facility=warehouse.name,
+                qty=line.quantity,
+                product=line.product.display_name,
+                ref=reference,
+                lots=", ".join(f"{lot.name} ({qty:g})" for lot, qty in split),
+            ),
+            product=line.product,
+            quantity=line.quantity,
+            lot=split[0][0],
+            message=message,
+        )
+
+    @api.model
+    def _post_move(self, line, lot, source, destination, warehouse, origin, split=None):
+        """A done move of the line; ``split``: [(lot, quantity)] for one move line each."""
         move = (
             self.env["stock.move"]
             .sudo()
@@ -454,16 +617,19 @@ class HealthcareInventorySync(models.AbstractModel):
         move._action_confirm()
         move.move_line_ids.unlink()
         self.env["stock.move.line"].sudo().create(
-            {
-                "move_id": move.id,
-                "product_id": line.product.id,
-                "product_uom_id": line.product.uom_id.id,
-                "quantity": line.quantity,
-                "lot_id": lot.id if lot else False,
-                "location_id": source.id,
-                "location_dest_id": destination.id,
-                "company_id": warehouse.company_id.id,
-            }
+            [
+                {
+                    "move_id": move.id,
+                    "product_id": line.product.id,
+                    "product_uom_id": line.product.uom_id.id,
+                    "quantity": quantity,
+                    "lot_id": line_lot.id if line_lot else False,
+                    "location_id": source.id,
+                    "location_dest_id": destination.id,
+                    "company_id": warehouse.company_id.id,
+                }
+                for line_lot, quantity in (split or [(lot, line.quantity)])
+            ]
         )
         move.picked = True
         move._action_done()
@@ -506,31 +672,38 @@ class HealthcareInventorySync(models.AbstractModel):
     def _check_shelf_life(self, warehouse, resolved):
         today = fields.Date.context_today(self)
         minimum = today + timedelta(days=warehouse.min_shelf_life_days or 0)
+        errors = []
         for line in resolved:
             if not line.expiry:
                 continue
             if line.expiry < today:
-                raise BusinessError(
-                    _(
-                        "Lot %(lot)s of %(product)s expired on %(date)s",
-                        lot=line.lot_name,
-                        product=line.product.display_name,
-                        date=line.expiry,
-                    ),
-                    field=f"lines[{line.index}].expiry",
+                errors.append(
+                    BusinessError(
+                        _(
+                            "Lot %(lot)s of %(product)s expired on %(date)s",
+                            lot=line.lot_name,
+                            product=line.product.display_name,
+                            date=line.expiry,
+                        ),
+                        field=f"lines[{line.index}].expiry",
+                    )
                 )
-            if line.expiry < minimum:
-                raise BusinessError(
-                    _(
-                        "Lot %(lot)s of %(product)s expires on %(date)s, sooner than the minimum "
-                        "shelf life of %(days)s days",
-                        lot=line.lot_name,
-                        product=line.product.display_name,
-                        date=line.expiry,
-                        days=warehouse.min_shelf_life_days,
-                    ),
-                    field=f"lines[{line.index}].expiry",
+            elif line.expiry < minimum:
+                errors.append(
+                    BusinessError(
+                        _(
+                            "Lot %(lot)s of %(product)s expires on %(date)s, sooner than the "
+                            "minimum shelf life of %(days)s days",
+                            lot=line.lot_name,
+                            product=line.product.display_name,
+                            date=line.expiry,
+                            days=warehouse.min_shelf_life_days,
+                        ),
+                        field=f"lines[{line.index}].expiry",
+                    )
                 )
+        if errors:
+            raise self._line_errors(errors)
 
     @api.model
     def _open_receipt(self, warehouse, order_ref):
@@ -686,7 +859,7 @@ class HealthcareInventorySync(models.AbstractModel):
             resolved,
             payload.get("priority"),
             payload.get("needed_by"),
-            origin=f"{message.message_type} {message.external_id}",
+            origin=self._transfer_request_origin(message, payload, destination),
         )
         if payload.get("priority") == "emergency":
             source._notify_manager(
@@ -708,6 +881,21 @@ class HealthcareInventorySync(models.AbstractModel):
         }
 
     @api.model
+    def _transfer_request_origin(self, message, payload, destination):
+        """The transfer's source document as people read it: "Emergency request
+        HOSP-A/2026-0042 from North Hospital" (the partner's reference, else its message ID)."""
+        reference = payload.get("reference") or message.external_id
+        if payload.get("priority") == "emergency":
+            return _(
+                "Emergency request %(ref)s from %(facility)s",
+                ref=reference,
+                facility=destination.name,
+            )
+        return _(
+            "Transfer request %(ref)s from %(facility)s", ref=reference, facility=destination.name
+        )
+
+    @api.model
     def _create_transfer(
         self, source, destination, resolved, priority=None, needed_by=None, origin=None
     ):
@@ -722,6 +910,7 @@ class HealthcareInventorySync(models.AbstractModel):
                     "location_dest_id": destination.lot_stock_id.id,
                     "origin": origin,
                     "priority": "1" if priority in ("urgent", "emergency") else "0",
+                    "healthcare_emergency": priority == "emergency",
                     "scheduled_date": (needed_by or "").replace("T", " ")[:19]
                     or fields.Datetime.now(),
                     "move_ids": [

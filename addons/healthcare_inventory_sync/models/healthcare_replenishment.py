@@ -126,7 +126,19 @@ class HealthcareReplenishmentProposal(models.Model):
     orderpoint_id = fields.Many2one("stock.warehouse.orderpoint", ondelete="set null")
     quantity = fields.Float(digits="Product Unit of Measure", required=True)
     on_hand = fields.Float(digits="Product Unit of Measure")
+    reserved = fields.Float(
+        digits="Product Unit of Measure", help="Part of the stock on hand already promised."
+    )
+    incoming = fields.Float(
+        digits="Product Unit of Measure",
+        help="Quantity on its way into the facility (confirmed receipts and transfers).",
+    )
+    forecast = fields.Float(
+        digits="Product Unit of Measure",
+        help="On hand - reserved + incoming: what the shortage is measured on.",
+    )
     minimum = fields.Float(digits="Product Unit of Measure")
+    maximum = fields.Float(digits="Product Unit of Measure")
     source_type = fields.Selection(
         [
             ("transfer", "Transfer from Sister Facility"),
@@ -144,8 +156,39 @@ class HealthcareReplenishmentProposal(models.Model):
         tracking=True,
     )
     picking_id = fields.Many2one("stock.picking", "Transfer", readonly=True)
+    route_description = fields.Char(
+        "Route", compute="_compute_route_description", help="How the shortage would be covered."
+    )
     is_critical = fields.Boolean(related="product_id.is_critical_supply", store=True)
     company_id = fields.Many2one(related="warehouse_id.company_id", store=True)
+
+    @api.depends("source_type", "source_warehouse_id", "warehouse_id", "product_id")
+    def _compute_route_description(self):
+        for proposal in self:
+            proposal.route_description = proposal._route_text()
+
+    def _route_text(self):
+        self.ensure_one()
+        if self.source_type == "transfer":
+            return _(
+                "Internal transfer %(from_facility)s → %(to_facility)s",
+                from_facility=self.source_warehouse_id.name,
+                to_facility=self.warehouse_id.name,
+            )
+        if self.source_type == "purchase":
+            product = self.product_id.sudo()
+            routes = (product.route_ids | product.categ_id.total_route_ids).filtered(
+                lambda route: any(rule.action == "buy" for rule in route.rule_ids)
+            )
+            vendor = product.seller_ids[:1].partner_id
+            return _(
+                "Purchase (%(route)s) from %(vendor)s, by the reordering rule",
+                route=", ".join(routes.mapped("name")) or _("vendor on the product"),
+                vendor=vendor.name or _("the product's vendor"),
+            )
+        if self.source_type == "escalation":
+            return _("No sister facility surplus and no purchase route: escalated to procurement")
+        return False
 
     # ------------------------------------------------------------------
     # Evaluation
@@ -168,6 +211,51 @@ class HealthcareReplenishmentProposal(models.Model):
             )
         )
         return {product.id: quantity for product, quantity in groups}
+
+    @api.model
+    def _forecast(self, warehouse, products):
+        """{product id: {"on_hand", "reserved", "incoming", "forecast"}} in the facility:
+        its internal stock, the part of it reserved, and what is on its way in."""
+        quants = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [
+                    ("location_id", "child_of", warehouse.view_location_id.id),
+                    ("location_id.usage", "=", "internal"),
+                    ("product_id", "in", products.ids),
+                ],
+                ["product_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
+        )
+        moves = (
+            self.env["stock.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("location_dest_id", "child_of", warehouse.view_location_id.id),
+                    ("location_dest_id.usage", "=", "internal"),
+                    # moves inside the facility bring nothing new
+                    "!",
+                    ("location_id", "child_of", warehouse.view_location_id.id),
+                    ("state", "in", ("confirmed", "waiting", "partially_available", "assigned")),
+                    ("product_id", "in", products.ids),
+                ],
+                ["product_id"],
+                ["product_qty:sum"],
+            )
+        )
+        figures = {
+            product.id: {"on_hand": 0.0, "reserved": 0.0, "incoming": 0.0} for product in products
+        }
+        for product, quantity, reserved in quants:
+            figures[product.id].update(on_hand=quantity, reserved=reserved)
+        for product, incoming in moves:
+            figures[product.id]["incoming"] = incoming
+        for values in figures.values():
+            values["forecast"] = values["on_hand"] - values["reserved"] + values["incoming"]
+        return figures
 
     @api.model
     def _surplus(self, product, exclude_warehouse):
@@ -236,10 +324,10 @@ class HealthcareReplenishmentProposal(models.Model):
             # serialise (and is retried on fresh data) instead of writing stale proposals
             points.sudo().write({"healthcare_evaluated_at": fields.Datetime.now()})
             points.flush_recordset(["healthcare_evaluated_at"])
-            on_hand = self._on_hand(warehouse, points.product_id)
+            figures = self._forecast(warehouse, points.product_id)
             for orderpoint in points:
                 product = orderpoint.product_id
-                quantity = on_hand.get(product.id, 0.0)
+                quantity = figures[product.id]["forecast"]
                 if (
                     float_compare(
                         quantity,
@@ -257,19 +345,26 @@ class HealthcareReplenishmentProposal(models.Model):
                     ).write({"state": "cancelled"})
                     self.env["healthcare.stock.alert"]._resolve("shortage", warehouse, product)
                     continue
-                proposals |= self._propose(orderpoint, quantity)
+                proposals |= self._propose(orderpoint, figures[product.id])
         return proposals
 
     @api.model
-    def _propose(self, orderpoint, on_hand):
+    def _propose(self, orderpoint, figures):
+        """Create or refresh the facility's open proposal for the orderpoint's product:
+        up to its maximum from the forecast (on hand - reserved + incoming)."""
         warehouse, product = orderpoint.warehouse_id, orderpoint.product_id
-        needed = max(orderpoint.product_max_qty, orderpoint.product_min_qty) - on_hand
+        maximum = max(orderpoint.product_max_qty, orderpoint.product_min_qty)
+        needed = maximum - figures["forecast"]
         vals = {
             "warehouse_id": warehouse.id,
             "product_id": product.id,
             "orderpoint_id": orderpoint.id,
-            "on_hand": on_hand,
+            "on_hand": figures["on_hand"],
+            "reserved": figures["reserved"],
+            "incoming": figures["incoming"],
+            "forecast": figures["forecast"],
             "minimum": orderpoint.product_min_qty,
+            "maximum": maximum,
             "source_warehouse_id": False,
         }
         sources = self._surplus(product, warehouse)
@@ -300,10 +395,13 @@ class HealthcareReplenishmentProposal(models.Model):
             "shortage",
             warehouse,
             _(
-                "%(product)s at %(facility)s: %(qty)g on hand, minimum %(min)g",
+                "%(product)s at %(facility)s: %(qty)g on hand, %(reserved)g reserved, "
+                "%(incoming)g incoming, minimum %(min)g",
                 product=product.display_name,
                 facility=warehouse.name,
-                qty=on_hand,
+                qty=figures["on_hand"],
+                reserved=figures["reserved"],
+                incoming=figures["incoming"],
                 min=orderpoint.product_min_qty,
             ),
             product=product,
@@ -333,6 +431,56 @@ class HealthcareReplenishmentProposal(models.Model):
                         qty=proposal.quantity,
                     ),
                 )
+
+    @api.model
+    def _refresh_dirty_stock(self):
+        """Before commit: refresh the proposals of the (facility, product) pairs whose
+        stock changed in this transaction, and reserve again the waiting emergency
+        transfers of the facilities stock arrived at."""
+        from .stock_move import ARRIVALS, DIRTY_STOCK  # noqa: PLC0415
+
+        data = self.env.cr.precommit.data
+        pairs = data.pop(DIRTY_STOCK, set())
+        arrived = data.pop(ARRIVALS, set())
+        if arrived:
+            self._reserve_emergency_transfers(self.env["stock.warehouse"].browse(arrived))
+        if pairs:
+            self._evaluate(self._dirty_orderpoints(pairs))
+
+    @api.model
+    def _dirty_orderpoints(self, pairs):
+        """The facility orderpoints of the (warehouse id, product id) pairs."""
+        orderpoints = (
+            self.env["stock.warehouse.orderpoint"]
+            .sudo()
+            .search(
+                [
+                    ("warehouse_id", "in", list({pair[0] for pair in pairs})),
+                    ("product_id", "in", list({pair[1] for pair in pairs})),
+                    ("warehouse_id.facility_code", "!=", False),
+                    ("trigger", "in", ("auto", "manual")),
+                ]
+            )
+        )
+        return orderpoints.filtered(lambda op: (op.warehouse_id.id, op.product_id.id) in pairs)
+
+    @api.model
+    def _reserve_emergency_transfers(self, warehouses):
+        """Reserve the waiting moves of emergency transfers leaving these facilities."""
+        moves = (
+            self.env["stock.move"]
+            .sudo()
+            .search(
+                [
+                    ("picking_id.healthcare_emergency", "=", True),
+                    ("location_id.warehouse_id", "in", warehouses.ids),
+                    ("state", "in", ("confirmed", "partially_available")),
+                ]
+            )
+        )
+        if moves:
+            moves._action_assign()
+        return moves
 
     @api.model
     def _cron_scan(self):
@@ -388,10 +536,21 @@ class HealthcareReplenishmentProposal(models.Model):
             proposal.state = "done"
         return True
 
+    def action_open_picking(self):
+        """Open the transfer the proposal created."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "stock.picking",
+            "res_id": self.picking_id.id,
+            "view_mode": "form",
+        }
+
     def action_cancel(self):
         """Set the proposals aside (Inventory Managers only)."""
         self._check_manager()
-        self.write({"state": "cancelled"})
+        # an applied proposal stays applied: its transfer or purchase exists
+        self.filtered(lambda p: p.state == "draft").write({"state": "cancelled"})
         return True
 
     def _check_manager(self):

@@ -52,18 +52,25 @@ class HealthcareFacilitySyncState(models.Model):
             is_silent = not last or (now - last).total_seconds() > limit
             states.write({"silent": is_silent})
             if is_silent:
-                Alert._raise(
-                    "silent_facility",
-                    warehouse,
-                    _(
-                        "No message from %(facility)s since %(last)s (expected every %(n)s min)",
-                        facility=warehouse.name,
-                        last=last or _("ever"),
-                        n=warehouse.sync_interval_minutes,
-                    ),
-                )
+                Alert._raise("silent_facility", warehouse, self._silence_text(warehouse, last))
             else:
                 Alert._resolve("silent_facility", warehouse)
+
+    @api.model
+    def _silence_text(self, warehouse, last):
+        """The silent-facility alert's text; a facility that never reported says so."""
+        if not last:
+            return _(
+                "%(facility)s has never sent a message (expected every %(n)s min)",
+                facility=warehouse.name,
+                n=warehouse.sync_interval_minutes,
+            )
+        return _(
+            "No message from %(facility)s since %(last)s (expected every %(n)s min)",
+            facility=warehouse.name,
+            last=fields.Datetime.to_string(last),
+            n=warehouse.sync_interval_minutes,
+        )
 
 
 class HealthcareStockAlert(models.Model):
@@ -80,6 +87,8 @@ class HealthcareStockAlert(models.Model):
             ("expiry", "Expiry"),
             ("consumption_shortfall", "Consumption Shortfall"),
             ("silent_facility", "Silent Facility"),
+            ("lot_assumed", "Lot Assumed"),
+            ("rejected_lines", "Rejected Snapshot Lines"),
         ],
         required=True,
         index=True,

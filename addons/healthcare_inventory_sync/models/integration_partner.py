@@ -30,8 +30,21 @@ class IntegrationPartner(models.Model):
         "integration_partner_id",
         "stock_warehouse_id",
         string="Facilities",
+        always_audited=True,  # the partner's scope: every change is an audit event
         domain="[('company_id', '=', company_id), ('facility_code', '!=', False)]",
         help="Facilities of the partner's company it may post inventory messages for.",
+    )
+    snapshot_mode = fields.Selection(
+        [
+            ("all_or_nothing", "All or Nothing"),
+            ("apply_valid", "Apply Valid Lines"),
+        ],
+        default="all_or_nothing",
+        required=True,
+        help="All or Nothing: a stock snapshot with a wrong line is refused whole, every "
+        "wrong line named in the exception. Apply Valid Lines: the good lines are applied, the "
+        "wrong ones reported in the message's result and an alert (the snapshot then counts as "
+        "partial, never zeroing what it does not list).",
     )
 
     @api.constrains("facility_ids", "company_id")

@@ -35,6 +35,25 @@ class StockWarehouse(models.Model):
         help="Lots received with less remaining shelf life are refused.",
     )
 
+    sync_state_ids = fields.One2many("healthcare.facility.sync.state", "warehouse_id")
+    sync_last_message_at = fields.Datetime(
+        "Last Message",
+        compute="_compute_sync_health",
+        help="When a partner last sent a message for this facility (empty: never).",
+    )
+    sync_status = fields.Selection(
+        [
+            ("never", "Never Reported"),
+            ("ok", "Reporting"),
+            ("silent", "Silent"),
+            ("unwatched", "Not Watched"),
+        ],
+        compute="_compute_sync_health",
+        search="_search_sync_status",
+        help="Never Reported: no message ever; Silent: none for longer than the expected "
+        "interval; Not Watched: no interval set.",
+    )
+
     _sql_constraints = [
         (
             "facility_code_company_unique",
@@ -42,6 +61,33 @@ class StockWarehouse(models.Model):
             "A facility code is unique per company.",
         ),
     ]
+
+    @api.depends("sync_state_ids.last_message_at", "sync_interval_minutes")
+    def _compute_sync_health(self):
+        now = fields.Datetime.now()
+        for warehouse in self:
+            # sync states are read as superuser: Sync Health shows every facility the user
+            # sees, with the last message of any partner
+            last = max(warehouse.sudo().sync_state_ids.mapped("last_message_at") or [False])
+            warehouse.sync_last_message_at = last or False
+            warehouse.sync_status = warehouse._sync_status(last, now)
+
+    def _sync_status(self, last, now):
+        self.ensure_one()
+        if not last:
+            return "never"
+        if not self.sync_interval_minutes:
+            return "unwatched"
+        silent = (now - last).total_seconds() > self.sync_interval_minutes * 60
+        return "silent" if silent else "ok"
+
+    def _search_sync_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise NotImplementedError(operator)
+        facilities = self.search([("facility_code", "!=", False)])
+        wanted = {value} if isinstance(value, str) else set(value)
+        ids = facilities.filtered(lambda w: w.sync_status in wanted).ids
+        return [("id", "in" if operator in ("=", "in") else "not in", ids)]
 
     @api.model_create_multi
     def create(self, vals_list):
