@@ -3,12 +3,16 @@ from . import contract_procurement_guarded
 
 # isort: split
 from . import (
+    account_journal,
     account_move,
     contract_procurement_sync,
     integration_partner,
+    product_category,
     purchase_contract,
     purchase_contract_line,
     purchase_order,
     purchase_order_transmission,
     res_partner,
+    stock_move,
+    stock_warehouse,
 )

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
@@ -13,6 +15,12 @@ EXCEPTION_TYPES = [
     ("price_variance", "Billed price above order price"),
     ("duplicate_invoice", "Duplicate supplier invoice number"),
     ("no_order", "Bill without purchase order"),
+]
+
+BILL_PO_POLICIES = [
+    ("required", "Order required"),
+    ("threshold", "Order required above a threshold"),
+    ("not_required", "No order required"),
 ]
 
 
@@ -60,6 +68,46 @@ class PurchaseMatchException(models.Model):
         for exception in self:
             exception.age_days = (now - (exception.create_date or now)).days
 
+    def _match_key(self):
+        self.ensure_one()
+        return (self.exception_type, self.move_line_id.id, self.purchase_line_id.id)
+
+    @api.model
+    def _match_key_of(self, vals):
+        return (
+            vals["exception_type"],
+            vals.get("move_line_id") or False,
+            vals.get("purchase_line_id") or False,
+        )
+
+    def _responsible_user(self):
+        """The buyer of the bill's order when a real person, else the configured one."""
+        self.ensure_one()
+        move = self.move_id
+        orders = self.purchase_id or move.invoice_line_ids.purchase_line_id.order_id
+        for order in orders:
+            user = order._responsible_user()
+            if user:
+                return user
+        return self.env["purchase.order"]._procurement_responsible(
+            move.company_id,
+            partner=move.commercial_partner_id,
+            products=move.invoice_line_ids.product_id,
+        )
+
+    def _schedule_responsible_activity(self):
+        """Every exception raised gets a to-do for a person: the buyer or the fallback."""
+        for exception in self:
+            user = exception._responsible_user()
+            if not user:
+                continue
+            exception.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=user.id,
+                summary=_("Match exception on %(bill)s", bill=exception.move_id.display_name),
+                note=Markup("<p>%s</p>") % exception.description,
+            )
+
 
 class AccountMove(models.Model):
     _name = "account.move"
@@ -81,6 +129,8 @@ class AccountMove(models.Model):
             ("overridden", "Overridden"),
         ],
         compute="_compute_match_state",
+        store=True,
+        index=True,
     )
     match_override_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     match_override_reason = fields.Text(readonly=True, copy=False)
@@ -93,17 +143,34 @@ class AccountMove(models.Model):
         "match_override_digest",
         "invoice_line_ids.quantity",
         "invoice_line_ids.price_unit",
+        "invoice_line_ids.discount",
         "invoice_line_ids.product_id",
+        "invoice_line_ids.product_uom_id",
+        "invoice_line_ids.purchase_line_id",
+        "invoice_line_ids.tax_ids",
         "amount_total",
+        "ref",
+        "commercial_partner_id",
+        "currency_id",
     )
     def _compute_match_state(self):
         for move in self:
+            states = set(move.match_exception_ids.mapped("state"))
             if move.move_type not in BILL_TYPES:
                 move.match_state = "none"
-            elif move.match_exception_ids.filtered(lambda e: e.state == "open"):
+            elif "open" in states:
                 move.match_state = "overridden" if move._match_override_holds() else "exception"
+            elif "overridden" in states:
+                # posted over its exceptions: it stays "Overridden", never "Matched"
+                move.match_state = "overridden"
             else:
                 move.match_state = "matched"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        moves._rematch_after_change()
+        return moves
 
     def write(self, vals):
         if vals.get("state") == "posted" and not guard.on_private_path():
@@ -113,7 +180,47 @@ class AccountMove(models.Model):
                 raise AccessError(
                     _("Vendor bills are posted with Confirm, which runs the three-way match.")
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if {"invoice_line_ids", "line_ids", "ref", "partner_id", "journal_id"} & set(vals):
+            self._rematch_after_change()
+        return result
+
+    def _rematch_after_change(self):
+        """Keep the match of draft bills current: those with order lines, or already
+        carrying exceptions, re-match (bills without either match when confirmed)."""
+        bills = self.filtered(
+            lambda m: (
+                m.move_type in BILL_TYPES
+                and m.state == "draft"
+                and (m.invoice_line_ids.purchase_line_id or m.match_exception_ids)
+            )
+        )
+        if bills:
+            bills._run_three_way_match()
+
+    @api.model
+    def _rematch_bills_of_order_lines(self, order_lines):
+        """Re-match the draft bills of ``order_lines`` (a receipt or an order changed).
+
+        The caller's own change (a receipt, an order edit) has passed its access checks;
+        the bills are read with sudo because a storekeeper need not read bills, and only
+        the match, not the caller, writes to them.
+        """
+        if not order_lines:
+            return
+        bills = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("purchase_line_id", "in", order_lines.ids),
+                    ("move_id.state", "=", "draft"),
+                    ("move_id.move_type", "in", BILL_TYPES),
+                ]
+            )
+            .move_id
+        )
+        bills._run_three_way_match()
 
     def action_run_match(self):
         """Recompute the three-way match of draft bills (Billing)."""
@@ -185,14 +292,39 @@ class AccountMove(models.Model):
         )
 
     def _run_three_way_match(self):
-        """(Re)compute the match exceptions of draft vendor bills."""
+        """(Re)compute the match exceptions of draft vendor bills.
+
+        An open exception still found is updated in place (its activity stays); one no
+        longer found is resolved; a new one is raised with an activity for its responsible.
+        """
         Exception_ = self.env["purchase.match.exception"].sudo()
-        for move in self.filtered(lambda m: m.state == "draft"):
-            move.match_exception_ids.filtered(lambda e: e.state == "open").sudo().unlink()
+        for move in self.filtered(lambda m: m.state == "draft" and m.move_type in BILL_TYPES):
             found = move._match_header_exceptions() + move._match_line_exceptions()
-            if found:
-                with guard.guarded_write():
-                    Exception_.create(found)
+            open_ = {
+                exception._match_key(): exception
+                for exception in move.match_exception_ids.sudo().filtered(
+                    lambda e: e.state == "open"
+                )
+            }
+            new_vals = []
+            for vals in found:
+                key = Exception_._match_key_of(vals)
+                current = open_.pop(key, None)
+                if current is None:
+                    new_vals.append(vals)
+                    continue
+                changes = {
+                    name: vals.get(name, 0.0)
+                    for name in ("description", "expected", "billed")
+                    if current[name] != vals.get(name, 0.0)
+                }
+                if changes:
+                    with guard.guarded_write():
+                        current.write(changes)
+            with guard.guarded_write():
+                Exception_.concat(*open_.values()).write({"state": "resolved"})
+                created = Exception_.create(new_vals)
+            created._schedule_responsible_activity()
 
     def _match_header_exceptions(self):
         self.ensure_one()
@@ -223,14 +355,50 @@ class AccountMove(models.Model):
                 )
         product_lines = self.invoice_line_ids.filtered(lambda rec: rec.display_type == "product")
         if product_lines and not product_lines.purchase_line_id:
-            found.append(
-                {
-                    "move_id": self.id,
-                    "exception_type": "no_order",
-                    "description": _("No purchase order behind this bill"),
-                }
-            )
+            description = self._no_order_exception_description()
+            if description:
+                found.append(
+                    {"move_id": self.id, "exception_type": "no_order", "description": description}
+                )
         return found
+
+    def _bill_po_policy(self):
+        """The policy for bills without an order, and its threshold: the vendor's, else
+        the journal's, else the strictest of the lines' product categories; a category
+        without one, like a line without a category, requires an order (the default)."""
+        self.ensure_one()
+        # the policy fields are the override group's; every caller of the match reads them
+        vendor = self.commercial_partner_id.sudo()
+        journal = self.journal_id.sudo()
+        for source in (vendor, journal):
+            if source.bill_po_policy:
+                return source.bill_po_policy, source.bill_po_threshold
+        lines = self.invoice_line_ids.filtered(lambda rec: rec.display_type == "product")
+        categories = lines.product_id.categ_id.sudo()
+        if not lines or any(not line.product_id for line in lines):
+            return "required", 0.0
+        if any(not category.bill_po_policy for category in categories):
+            return "required", 0.0
+        rank = {"required": 0, "threshold": 1, "not_required": 2}
+        strictest = min(categories, key=lambda c: (rank[c.bill_po_policy], c.bill_po_threshold))
+        return strictest.bill_po_policy, strictest.bill_po_threshold
+
+    def _no_order_exception_description(self):
+        """Why this bill without an order is an exception, or empty when its policy lets it."""
+        self.ensure_one()
+        policy, threshold = self._bill_po_policy()
+        if policy == "not_required":
+            return ""
+        if policy == "threshold":
+            if float_compare(self.amount_untaxed, threshold, precision_digits=2) <= 0:
+                return ""
+            return _(
+                "No purchase order behind this bill, and its untaxed amount %(amount)s is "
+                "above the %(threshold)s allowed without one",
+                amount=self.amount_untaxed,
+                threshold=threshold,
+            )
+        return _("No purchase order behind this bill")
 
     def _match_line_exceptions(self):
         self.ensure_one()
@@ -358,6 +526,12 @@ class ResCompany(models.Model):
     match_qty_tolerance_pct = fields.Float("Match Quantity Tolerance (%)")
     match_price_tolerance_pct = fields.Float("Match Price Tolerance (%)")
     match_price_tolerance_abs = fields.Float("Match Price Tolerance (amount)")
+    procurement_fallback_group_id = fields.Many2one(
+        "res.groups",
+        "Procurement Fallback Group",
+        help="When no vendor, category or facility buyer is set, the first member of this "
+        "group answers for purchase requests and exceptions (empty: Procurement Manager).",
+    )
 
 
 class PurchaseMatchOverride(models.TransientModel):

@@ -130,9 +130,34 @@ class ContractProcurementSync(models.AbstractModel):
             contract.write(dict(vals, line_ids=[(0, 0, line) for line in lines]))
         else:
             contract = Contract.create(dict(vals, line_ids=[(0, 0, line) for line in lines]))
-        self._apply_contract_state(contract, payload.get("state", "active"))
+        if message.partner_id.sudo().trusted_contract_platform:
+            self._apply_contract_state(contract, payload.get("state", "active"))
+        else:
+            self._apply_untrusted_contract_state(contract, payload.get("state", "active"))
         message._link_records(contract)
         return {"contract": contract.name, "state": contract.state}
+
+    @api.model
+    def _apply_untrusted_contract_state(self, contract, state):
+        """A partner not trusted as a contract platform proposes, a person approves: what
+        it sends as approved or active waits in review for a Procurement Manager (no
+        vendor price until then); it may still suspend or terminate its contract."""
+        if state in ("active", "approved"):
+            if contract.state == "draft":
+                contract._transition(("draft",), "review", {"submitted_by_id": self.env.uid})
+                responsible = self.env["purchase.order"]._procurement_responsible(
+                    contract.company_id,
+                    partner=contract.partner_id,
+                    products=contract.line_ids.product_id,
+                )
+                if responsible:
+                    contract.activity_schedule(
+                        "mail.mail_activity_data_todo",
+                        user_id=responsible.id,
+                        summary=_("Review contract %s sent by a partner system", contract.name),
+                    )
+        else:
+            self._apply_contract_state(contract, state)
 
     @api.model
     def _apply_contract_state(self, contract, state):
@@ -170,6 +195,20 @@ class ContractProcurementSync(models.AbstractModel):
         status = {"approve": "approved", "suspend": "suspended", "block": "blocked"}[
             payload["action"]
         ]
+        if not supplier._message_may_set_status(status):
+            # the message stays recorded (exception) and the procurement group is told
+            raise BusinessError(
+                _(
+                    "%(supplier)s was set %(current)s by %(user)s: only a Procurement Manager "
+                    "lifts it; this message changed nothing",
+                    supplier=supplier.display_name,
+                    current=supplier.supplier_status,
+                    user=supplier.supplier_hold_by_id.name,
+                ),
+                field="action",
+                group_xmlid=PROCUREMENT,
+                details={"requested": status, "current": supplier.supplier_status},
+            )
         supplier._set_supplier_status(status, payload.get("reason"))
         Document = self.env["res.partner.supplier.document"].sudo()
         for document in payload.get("documents", []):
@@ -268,10 +307,18 @@ class ContractProcurementSync(models.AbstractModel):
             by_supplier.setdefault(supplier, []).append((product, line["quantity"]))
         orders = self.env["purchase.order"].sudo().with_company(company)
         for supplier, lines in by_supplier.items():
+            # a real buyer, never the job's user (OdooBot): vendor, category, facility, group
+            buyer = orders._procurement_responsible(
+                company,
+                warehouse=warehouse,
+                partner=supplier,
+                products=self.env["product.product"].concat(*(p for p, _qty in lines)),
+            )
             orders |= orders.create(
                 {
                     "partner_id": supplier.id,
                     "company_id": company.id,
+                    "user_id": buyer.id,
                     "origin": payload["request"],
                     "picking_type_id": warehouse.in_type_id.id,
                     "date_planned": payload.get("needed_by", "").replace("T", " ")[:19] or False,

@@ -1,7 +1,11 @@
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.integration_queue.models.integration_gateway import GatewayRejection
+
+from .. import guard
+
+PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
 # message types a supplier-side partner sends, and the payload field naming the supplier
 # or the order (the order's supplier must be one of the partner's)
@@ -12,7 +16,12 @@ FACILITY_FIELDS = {"purchase.request": ("facility",), "contract.upsert": ("facil
 
 
 class IntegrationPartner(models.Model):
-    _inherit = "integration.partner"
+    _name = "integration.partner"
+    _inherit = ["integration.partner", "contract.procurement.guarded"]
+
+    # whether its contracts count as approved: a Procurement Manager's decision only
+    _guarded_fields = ("trusted_contract_platform",)
+    _guarded_create_defaults = {"trusted_contract_platform": False}
 
     supplier_ids = fields.Many2many(
         "res.partner",
@@ -20,6 +29,7 @@ class IntegrationPartner(models.Model):
         "integration_partner_id",
         "res_partner_id",
         string="Suppliers",
+        always_audited=True,  # the partner's scope: every change is an audit event
         domain="[('is_company', '=', True), ('company_id', 'in', (False, company_id))]",
         help="The suppliers this partner speaks for: it acknowledges, bills and updates "
         "contracts and status of these only.",
@@ -32,7 +42,16 @@ class IntegrationPartner(models.Model):
         "integration_partner_id",
         "stock_warehouse_id",
         string="Facilities",
+        always_audited=True,
         help="Facilities of the partner's company it may post messages for.",
+    )
+    trusted_contract_platform = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Set by a Procurement Manager: contracts this partner sends as approved or "
+        "active count as approved on its platform. Otherwise they wait in review for a "
+        "Procurement Manager.",
     )
 
     @api.constrains("supplier_ids", "facility_ids", "company_id")
@@ -52,6 +71,45 @@ class IntegrationPartner(models.Model):
                         partner=partner.name,
                     )
                 )
+
+    def action_trust_contract_platform(self):
+        """Take the contracts this partner sends as approved (Procurement Manager)."""
+        return self._set_contract_platform_trust(True)
+
+    def action_distrust_contract_platform(self):
+        """Send this partner's contracts to review again (Procurement Manager)."""
+        return self._set_contract_platform_trust(False)
+
+    def _set_contract_platform_trust(self, trusted):
+        if not self.env.user.has_group(PROCUREMENT_MANAGER):
+            raise AccessError(
+                _("Only a Procurement Manager decides which contract platforms are trusted.")
+            )
+        # Procurement Managers need not hold an Integration group: read and write the
+        # partner as superuser, after the group check and inside the user's companies
+        partners = self.sudo()
+        foreign = partners.filtered(lambda p: p.company_id not in self.env.user.company_ids)
+        if foreign:
+            raise AccessError(
+                _(
+                    "%s belongs to a company you do not work for.",
+                    ", ".join(foreign.mapped("name")),
+                )
+            )
+        for partner in partners:
+            with guard.guarded_write():
+                partner.write({"trusted_contract_platform": trusted})
+            self.env["integration.audit.event"].sudo()._log(
+                "manual_action",
+                _(
+                    "Partner %(code)s trusted as a contract platform: %(trusted)s",
+                    code=partner.code,
+                    trusted=trusted,
+                ),
+                records=partner,
+                details={"trusted_contract_platform": trusted, "user_id": self.env.uid},
+            )
+        return True
 
     @api.model
     @tools.ormcache("partner_id")

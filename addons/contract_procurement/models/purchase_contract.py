@@ -17,8 +17,17 @@ CONTRACT_STATES = [
     ("terminated", "Terminated"),
 ]
 PRICED_STATES = ("active",)
-# once submitted, a change of these sends the contract back to review
-REVIEWED_FIELDS = {"partner_id", "company_id", "currency_id", "warehouse_ids", "line_ids"}
+# once submitted, a change of these (what was approved: supplier, company, currency,
+# facilities, validity, lines and prices) sends the contract back to review
+REVIEWED_FIELDS = {
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "warehouse_ids",
+    "date_start",
+    "date_end",
+    "line_ids",
+}
 CLOSED_STATES = ("expired", "terminated")
 PURCHASE_USER = "purchase.group_purchase_user"
 PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
@@ -243,9 +252,9 @@ class PurchaseContract(models.Model):
             )
 
     def _reopen_for_review(self):
-        """Lines, prices or the supplier changed after submission: the approval no longer
-        covers the contract. Back to review, submitted by whoever changed it; its vendor
-        prices are withdrawn and come back only when it is active again."""
+        """Terms (lines, prices, validity, supplier...) changed after submission: the
+        approval no longer covers the contract. Back to review, submitted by whoever changed
+        it; its vendor prices are withdrawn and come back only when it is active again."""
         submitted = self.filtered(lambda c: c.state != "draft")
         closed = submitted.filtered(lambda c: c.state in CLOSED_STATES)
         if closed:
@@ -275,7 +284,7 @@ class PurchaseContract(models.Model):
                     old=previous,
                 ),
                 records=contract,
-                details={"from": previous, "to": "review", "reason": "lines changed"},
+                details={"from": previous, "to": "review", "reason": "terms changed"},
             )
 
     @api.model
@@ -313,7 +322,18 @@ class PurchaseContract(models.Model):
                 ("date_end", "<=", today + timedelta(days=notice)),
             ]
         ):
+            # contracts made by partner messages are OdooBot's: route to a real person
             user = contract.partner_id.user_id or contract.create_uid
+            Order = self.env["purchase.order"]
+            if not Order._is_responsible_person(user):
+                user = (
+                    Order._procurement_responsible(
+                        contract.company_id,
+                        partner=contract.partner_id,
+                        products=contract.line_ids.product_id,
+                    )
+                    or self.env.user
+                )
             contract.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=user.id,

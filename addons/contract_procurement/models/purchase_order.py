@@ -8,6 +8,19 @@ from odoo.tools import float_compare
 from .. import guard
 
 PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
+# an order in these states binds the supplier; entering them (or "to approve", the step
+# before) goes through button_confirm/button_approve, after the contract rules ran
+CONFIRMED_STATES = ("purchase", "done")
+GATED_STATES = ("to approve", "purchase", "done")
+# order line fields whose change can change the three-way match of its draft bills
+MATCHED_ORDER_LINE_FIELDS = {
+    "qty_received",
+    "qty_received_manual",
+    "product_qty",
+    "price_unit",
+    "product_uom",
+    "product_id",
+}
 
 OFF_CONTRACT_REASONS = [
     ("urgent", "Urgent clinical need"),
@@ -21,6 +34,8 @@ OFF_CONTRACT_REASONS = [
 class PurchaseOrderLine(models.Model):
     _inherit = "purchase.order.line"
 
+    # purchase leaves the subtotal without aggregator: the compliance pivot and graph sum it
+    price_subtotal = fields.Monetary(aggregator="sum")
     contract_line_id = fields.Many2one(
         "purchase.contract.line", compute="_compute_contract", store=True, readonly=True
     )
@@ -52,6 +67,13 @@ class PurchaseOrderLine(models.Model):
         help="Another supplier's contract covers this product, or "
         "the price is above the contract price beyond tolerance.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if MATCHED_ORDER_LINE_FIELDS & set(vals):
+            # what was ordered or received changed: the draft bills of these lines re-match
+            self.env["account.move"]._rematch_bills_of_order_lines(self)
+        return result
 
     @api.depends("price_subtotal", "off_contract", "contract_line_id")
     def _compute_contract_amounts(self):
@@ -165,10 +187,7 @@ class PurchaseOrder(models.Model):
                 raise UserError(
                     _("%s: choose the reason for buying off contract first.", order.name)
                 )
-            if self.env.user == order.user_id:
-                raise UserError(
-                    _("You are the buyer of %s; another person must approve it.", order.name)
-                )
+            order._check_approver_is_not_requester()
             with guard.guarded_write():
                 order.write(
                     {
@@ -188,11 +207,50 @@ class PurchaseOrder(models.Model):
             )
         return True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("state", "draft") in GATED_STATES for vals in vals_list):
+            raise AccessError(
+                _("A purchase order is created as a request for quotation, then confirmed.")
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        if "state" in vals:
+            self._check_state_change(vals["state"])
         result = super().write(vals)
-        if {"off_contract_reason", "off_contract_note", "partner_id"} & set(vals):
+        if {"off_contract_reason", "off_contract_note", "partner_id", "user_id"} & set(vals):
             self._void_stale_approvals()
         return result
+
+    def _check_state_change(self, state):
+        """Confirming (or sending to approval) only through Odoo's confirm flow, for the
+        orders whose contract rules just passed; Odoo's other transitions (sent, cancel,
+        draft, lock/unlock of a confirmed order) are left as they are."""
+        if state not in GATED_STATES:
+            return
+        refused = self.filtered(
+            lambda o: o.state not in CONFIRMED_STATES and not guard.is_cleared(o)
+        )
+        if refused:
+            raise AccessError(
+                _(
+                    "%(orders)s: an order is confirmed with Confirm Order (supplier status, "
+                    "off-contract and approval checks), not by writing its state (state).",
+                    orders=", ".join(refused.mapped("display_name")),
+                )
+            )
+
+    def _check_approver_is_not_requester(self):
+        """Four eyes: neither the order's creator nor its buyer (now) approves it."""
+        self.ensure_one()
+        if self.env.user in (self.create_uid | self.user_id):
+            raise UserError(
+                _(
+                    "You created or buy %s; another person must approve it.",
+                    self.name,
+                )
+            )
 
     def _off_contract_digest(self):
         """What an off-contract approval covers: the reason and the off-contract lines."""
@@ -201,6 +259,7 @@ class PurchaseOrder(models.Model):
         return _digest(
             [
                 self.partner_id.id,
+                self.user_id.id,
                 self.off_contract_reason,
                 self.off_contract_note or "",
                 [
@@ -238,10 +297,63 @@ class PurchaseOrder(models.Model):
                     details={"voided": sorted(vals)},
                 )
 
+    @api.model
+    def _procurement_responsible(self, company, warehouse=None, partner=None, products=None):
+        """The person who answers for a purchase: the vendor's buyer, the product category's
+        buyer, the facility's buyer, else the first member of the company's fallback group.
+        Never OdooBot, a portal user or an archived user; empty when nobody qualifies."""
+        candidates = []
+        if partner:
+            candidates.append(partner.commercial_partner_id.buyer_id)
+        for category in (products or self.env["product.product"]).categ_id:
+            candidates.append(category.procurement_user_id)
+        if warehouse:
+            candidates.append(warehouse.procurement_user_id)
+        group = company.procurement_fallback_group_id or self.env.ref(PROCUREMENT_MANAGER)
+        for group_xmlid in (False, "purchase.group_purchase_manager"):
+            members = (group if not group_xmlid else self.env.ref(group_xmlid)).sudo().users
+            candidates.extend(members.filtered(lambda u: company in u.company_ids).sorted("id"))
+        for user in candidates:
+            if self._is_responsible_person(user):
+                return user
+        return self.env["res.users"]
+
+    @api.model
+    def _is_responsible_person(self, user):
+        return bool(
+            user and user.active and not user.share and user != self.env.ref("base.user_root")
+        )
+
+    def _responsible_user(self):
+        """The order's buyer when a real person, else the configured responsible."""
+        self.ensure_one()
+        if self._is_responsible_person(self.user_id):
+            return self.user_id
+        return self._procurement_responsible(
+            self.company_id,
+            warehouse=self.picking_type_id.warehouse_id,
+            partner=self.partner_id,
+            products=self.order_line.product_id,
+        )
+
     def button_confirm(self):
-        for order in self.filtered(lambda o: o.state in ("draft", "sent")):
+        to_confirm = self.filtered(lambda o: o.state in ("draft", "sent"))
+        for order in to_confirm:
             order._check_contract_rules()
-        return super().button_confirm()
+        # Odoo's flow writes "purchase"/"to approve": accepted for the orders checked here
+        with guard.cleared(to_confirm):
+            return super().button_confirm()
+
+    def button_approve(self, force=False):
+        """Odoo's approval (from Confirm Order, the second step of a two-step validation,
+        or called over RPC) confirms only orders whose contract rules pass now."""
+        pending = self.filtered(
+            lambda o: o.state not in CONFIRMED_STATES and not guard.is_cleared(o)
+        )
+        for order in pending:
+            order._check_contract_rules()
+        with guard.cleared(pending):
+            return super().button_approve(force=force)
 
     def _check_contract_rules(self):
         """Supplier status, then off-contract lines (reason + manager approval)."""

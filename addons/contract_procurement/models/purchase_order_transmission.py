@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import guard
-from .purchase_order import _digest
+from .purchase_order import CONFIRMED_STATES, _digest
 
 ACK_STATES = [
     ("not_sent", "Not Sent"),
@@ -135,10 +135,7 @@ class PurchaseOrder(models.Model):
                 )
             if order.state not in ("draft", "sent"):
                 raise UserError(_("%s is no longer a draft to approve.", order.name))
-            if self.env.user == order.user_id:
-                raise UserError(
-                    _("You are the buyer of %s; another person must approve it.", order.name)
-                )
+            order._check_approver_is_not_requester()
             with guard.guarded_write():
                 order.write(
                     {"approved_by_id": self.env.uid, "approval_digest": order._approval_digest()}
@@ -152,11 +149,12 @@ class PurchaseOrder(models.Model):
         return True
 
     def _approval_digest(self):
-        """What an approval-rule decision covers: supplier, facility and every line."""
+        """What an approval-rule decision covers: supplier, buyer, facility, every line."""
         self.ensure_one()
         return _digest(
             [
                 self.partner_id.id,
+                self.user_id.id,
                 self.company_id.id,
                 self.picking_type_id.id,
                 self.currency_id.id,
@@ -194,9 +192,10 @@ class PurchaseOrder(models.Model):
     # Transmission
     # ------------------------------------------------------------------
 
-    def button_confirm(self):
-        result = super().button_confirm()
-        for order in self.filtered(lambda o: o.state == "purchase" and not o.order_version):
+    def button_approve(self, force=False):
+        result = super().button_approve(force=force)
+        # Confirm Order approves through here, as does the second step of a validation
+        for order in self.filtered(lambda o: o.state in CONFIRMED_STATES and not o.order_version):
             order._transmit()
         return result
 
@@ -218,7 +217,11 @@ class PurchaseOrder(models.Model):
     def _transmit(self):
         """Send the order (a new version) to the supplier's system, if it has one."""
         self.ensure_one()
-        system = self.partner_id.commercial_partner_id.integration_partner_id
+        # the caller confirms or changes this very order: it must be allowed to write it.
+        # Then the supplier's system is read as superuser, as buyers hold no Integration
+        # group; only its endpoint is used here, never its secrets.
+        self.check_access("write")
+        system = self.sudo().partner_id.commercial_partner_id.integration_partner_id
         vals = {"order_version": self.order_version + 1}
         if system and system.outbound_url:
             vals.update(ack_state="sent", ack_sent_date=fields.Datetime.now())
@@ -299,7 +302,7 @@ class PurchaseOrder(models.Model):
         if state in ("discrepancy", "rejected"):
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
-                user_id=(self.user_id or self.env.user).id,
+                user_id=(self._responsible_user() or self.env.user).id,
                 summary=_("Supplier %(state)s on %(order)s", state=state, order=self.name),
                 note=self._ack_activity_note(payload, differences),
             )

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import guard
+from .account_move import BILL_PO_POLICIES, MATCH_OVERRIDE
 
 PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
@@ -13,6 +14,8 @@ SUPPLIER_STATUS = [
     ("suspended", "Suspended"),
     ("blocked", "Blocked"),
 ]
+# how strict a status is: a message may make a person's hold stricter, never lift it
+SUPPLIER_STATUS_SEVERITY = {"approved": 0, "pending": 1, "suspended": 2, "blocked": 3}
 
 
 class ResPartner(models.Model):
@@ -20,8 +23,8 @@ class ResPartner(models.Model):
     _inherit = ["res.partner", "contract.procurement.guarded"]
 
     # a supplier becomes orderable again only through a Procurement Manager's action
-    _guarded_fields = ("supplier_status",)
-    _guarded_create_defaults = {"supplier_status": "approved"}
+    _guarded_fields = ("supplier_status", "supplier_hold_by_id")
+    _guarded_create_defaults = {"supplier_status": "approved", "supplier_hold_by_id": False}
 
     supplier_status = fields.Selection(
         SUPPLIER_STATUS,
@@ -32,9 +35,27 @@ class ResPartner(models.Model):
         help="Only approved suppliers can have purchase orders confirmed.",
     )
     supplier_status_reason = fields.Char(tracking=True)
+    supplier_hold_by_id = fields.Many2one(
+        "res.users",
+        "Suspended/Blocked By",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="The Procurement Manager who suspended or blocked the supplier: only a "
+        "Procurement Manager lifts it, never a partner's message.",
+    )
     supplier_document_ids = fields.One2many(
         "res.partner.supplier.document", "partner_id", "Supplier Documents"
     )
+    # letting bills through without an order is the override's decision: its group sets it
+    bill_po_policy = fields.Selection(
+        BILL_PO_POLICIES,
+        "Bills Without Order",
+        groups=MATCH_OVERRIDE,
+        help="Whether this vendor's bills need a purchase order; comes before the journal's "
+        "and the product categories' policy. Empty: they decide.",
+    )
+    bill_po_threshold = fields.Float("No-order Approval Threshold", groups=MATCH_OVERRIDE)
 
     def _check_can_supply(self):
         """Raise a clear error unless this supplier may be ordered from."""
@@ -69,17 +90,30 @@ class ResPartner(models.Model):
             raise AccessError(_("Only a Procurement Manager changes a supplier's status."))
         for partner in self:
             partner.commercial_partner_id._set_supplier_status(
-                status, partner.commercial_partner_id.supplier_status_reason
+                status,
+                partner.commercial_partner_id.supplier_status_reason,
+                held_by=self.env.user if status != "approved" else self.env["res.users"],
             )
         return True
 
-    def _set_supplier_status(self, status, reason=None):
+    def _message_may_set_status(self, status):
+        """A partner's message never lifts a suspension or block a person set: while that
+        person's hold lasts, it may only make the status stricter."""
+        self.ensure_one()
+        return not self.supplier_hold_by_id or (
+            SUPPLIER_STATUS_SEVERITY[status] >= SUPPLIER_STATUS_SEVERITY[self.supplier_status]
+        )
+
+    def _set_supplier_status(self, status, reason=None, held_by=None):
+        """Write the status; ``held_by`` (a person's action) sets or clears the hold, None
+        (crons, messages) keeps it."""
         for partner in self:
             previous = partner.supplier_status
+            vals = {"supplier_status": status, "supplier_status_reason": reason or False}
+            if held_by is not None:
+                vals["supplier_hold_by_id"] = held_by.id
             with guard.guarded_write():
-                partner.write(
-                    {"supplier_status": status, "supplier_status_reason": reason or False}
-                )
+                partner.write(vals)
             self.env["integration.audit.event"].sudo()._log(
                 "manual_action",
                 _(
@@ -139,7 +173,11 @@ class ResPartnerSupplierDocument(models.Model):
             documents = expired.filtered(lambda d, p=partner: d.partner_id == p)
             reason = _("expired: %s", ", ".join(documents.mapped("name")))
             partner._set_supplier_status("suspended", reason)
-            buyer = partner.user_id or self.env.ref("base.user_admin")
+            buyer = partner.buyer_id or partner.user_id
+            if not self.env["purchase.order"]._is_responsible_person(buyer):
+                buyer = self.env["purchase.order"]._procurement_responsible(
+                    partner.company_id or self.env.company, partner=partner
+                ) or self.env.ref("base.user_admin")
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=buyer.id,

@@ -84,6 +84,8 @@ class ProcurementMixin(QueueMixin):
                 "facility_ids": [Command.set(cls.warehouse.ids)],
             }
         )
+        # company A's test platform is a trusted contract platform; B's partner is not
+        cls.partner.with_user(cls.manager_a).action_trust_contract_platform()
         cls._setup_company_b()
 
     @classmethod

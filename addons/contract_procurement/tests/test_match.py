@@ -109,3 +109,74 @@ class TestThreeWayMatch(ProcurementCase):
             ]
         )
         self.assertEqual(event.user_id, self.finance)
+
+    def test_overridden_bill_shows_overridden_and_is_filterable(self):
+        order = self.confirmed_order()
+        self.receive(order, 6)
+        bill = self.bill(order, 10, 5.0)
+        wizard = (
+            self.env["purchase.match.override"]
+            .with_user(self.finance)
+            .create({"move_id": bill.id, "reason": "Goods received, receipt not yet booked"})
+        )
+        wizard.action_override_and_post()
+        self.assertEqual((bill.state, bill.match_state), ("posted", "overridden"))
+        self.assertIn(
+            bill,
+            self.env["account.move"]
+            .with_user(self.clerk)
+            .search([("match_state", "=", "overridden")]),
+        )
+        bill.with_user(self.finance).button_draft()
+        self.assertEqual(bill.match_state, "exception")
+
+    def test_receipt_after_bill_clears_the_exception(self):
+        order = self.confirmed_order(qty=120)
+        bill = self.bill(order, 120, 5.0)
+        self.assertEqual(bill.match_state, "exception")
+        exception = bill.match_exception_ids
+        self.assertEqual(exception.description, "[C-GLV] Contract gloves: 120 billed, 0 received")
+        # the storekeeper validates the receipt; nobody re-runs the match by hand
+        picking = order.picking_ids.with_user(self.stock_user)
+        picking.move_ids.quantity = 120
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.assertEqual(order.order_line.qty_received, 120)
+        self.assertEqual(bill.match_state, "matched")
+        self.assertEqual(exception.state, "resolved")
+        bill.action_post()
+        self.assertEqual(bill.state, "posted")
+
+    def test_changed_bill_or_order_line_rematches(self):
+        order = self.confirmed_order()
+        self.receive(order, 10)
+        bill = self.bill(order, 10, 5.0)
+        self.assertEqual(bill.match_state, "matched")
+        bill.write(
+            {"invoice_line_ids": [Command.update(bill.invoice_line_ids.id, {"quantity": 12})]}
+        )
+        self.assertEqual(bill.match_state, "exception")
+        self.assertEqual(bill.match_exception_ids.exception_type, "qty_not_received")
+        bill.write(
+            {
+                "invoice_line_ids": [
+                    Command.update(bill.invoice_line_ids.id, {"quantity": 10, "price_unit": 6.0})
+                ]
+            }
+        )
+        self.assertEqual(
+            bill.match_exception_ids.filtered(lambda e: e.state == "open").exception_type,
+            "price_variance",
+        )
+        order.order_line.price_unit = 6.0
+        self.assertEqual(bill.match_state, "matched")
+
+    def test_still_found_exception_keeps_its_activity(self):
+        order = self.confirmed_order(qty=10)
+        bill = self.bill(order, 10, 5.0)
+        exception = bill.match_exception_ids
+        self.assertEqual(len(exception.activity_ids), 1)
+        self.receive(order, 4)
+        self.assertEqual(bill.match_exception_ids, exception)
+        self.assertEqual(exception.description, "[C-GLV] Contract gloves: 10 billed, 4 received")
+        self.assertEqual(len(exception.activity_ids), 1)
