@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -68,8 +70,8 @@ class TestFourEyes(ProcurementCase):
         self.manager_b.groups_id = [
             Command.unlink(self.env.ref("contract_procurement.group_procurement_manager").id)
         ]
-        contract.date_start = self.day(0)
-        self.env["purchase.contract"]._cron_lifecycle()
+        with freeze_time(self.day(3)):
+            self.env["purchase.contract"]._cron_lifecycle()
         self.assertEqual(contract.state, "approved")
         with self.assertRaisesRegex(UserError, "no valid approval"):
             contract.with_user(self.manager_a).action_activate()

@@ -20,6 +20,9 @@ class ReviewHolesMixin:
                 "group_id": cls.env.ref(PROCUREMENT_MANAGER).id,
             }
         )
+        # a new buyer is notified by mail: its author needs an address
+        for user in cls.buyer | cls.manager_a | cls.manager_b | cls.purchase_manager:
+            user.email = f"{user.login}@example.com"
 
     def order_vals(self, supplier=None, qty=1000, price=50.0):
         return {
@@ -169,6 +172,7 @@ class TestReviewHolesRpc(ReviewHolesMixin, ProcurementHttpCase):
         self.assertFalse(order.off_contract_approved_by_id)
         # a third person approves; then the buyer changes: the approval is void
         manager_c = self._user("proc-c", PROCUREMENT_MANAGER)
+        manager_c.email = "proc-c@example.com"
         self.rpc(manager_c, "purchase.order", "action_approve_off_contract", [order_id])
         self.assertEqual(order.off_contract_approved_by_id, manager_c)
         self.rpc(self.manager_a, "purchase.order", "write", [order_id], {"user_id": self.buyer.id})
