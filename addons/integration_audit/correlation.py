@@ -26,6 +26,16 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,%d}$" % (MAX_LENGTH - 1)
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
+class ServerCorrelationId(str):
+    """A correlation ID put in the context by server code (:func:`with_correlation_id`).
+
+    JSON-RPC can only send plain strings: inside an HTTP request a context value
+    of any other type was set by the server, a plain one possibly by the client.
+    """
+
+    __slots__ = ()
+
+
 def new_correlation_id():
     """Return a fresh correlation ID: 32 lowercase hex digits, W3C trace-id shaped."""
     return uuid.uuid4().hex
@@ -72,14 +82,23 @@ def get_correlation_id(env):
 
     Looked up in the context, then on the current HTTP request; failing both, one
     ID is made for the transaction and kept on the cursor so that every event of
-    that transaction shares it.
+    that transaction shares it. Inside an HTTP request the request's own ID wins
+    over a context value unless server code set that value (:func:`with_correlation_id`):
+    over JSON-RPC the client chooses the context, and could file its events under
+    another's trace.
     """
-    cid = env.context.get(CONTEXT_KEY)
+    value = env.context.get(CONTEXT_KEY)
+    request = _current_request()
+    request_cid = getattr(request, "correlation_id", None) if request is not None else None
+    if request_cid and not isinstance(value, ServerCorrelationId):
+        return request_cid
+    # only a well-formed ID (no newlines, at most MAX_LENGTH characters) may reach
+    # logs, events and headers
+    cid = clean_correlation_id(value)
     if cid:
         return cid
-    request = _current_request()
-    if request is not None and getattr(request, "correlation_id", None):
-        return request.correlation_id
+    if request_cid:
+        return request_cid
     cache = getattr(env.cr, "cache", None)
     if cache is None:
         return new_correlation_id()
@@ -87,8 +106,12 @@ def get_correlation_id(env):
 
 
 def with_correlation_id(records, correlation_id=None):
-    """Return ``records`` with ``correlation_id`` (or the current one) in context."""
-    return records.with_context(**{CONTEXT_KEY: correlation_id or get_correlation_id(records.env)})
+    """Return ``records`` with ``correlation_id`` (or the current one) in context.
+
+    The one way for server code to set the correlation ID inside an HTTP request.
+    """
+    cid = correlation_id or get_correlation_id(records.env)
+    return records.with_context(**{CONTEXT_KEY: ServerCorrelationId(cid)})
 
 
 def outbound_headers(env, correlation_id=None):

@@ -270,6 +270,7 @@ def _components():
 
 def _fixed_paths():
     status_errors = {
+        "400": _error_response("The id is not a valid webhook-id; `field` is webhook-id."),
         "401": _error_response(ERROR_STATUSES["401"]),
         "404": _error_response("No message with this webhook-id from this partner."),
     }

@@ -36,6 +36,10 @@ BLOCKED_NETWORKS = tuple(
 )
 
 
+# how much of a partner's answer is read at most (its status and an excerpt are kept)
+MAX_ANSWER_BYTES = 64 * 1024
+
+
 class BlockedDestination(ValueError):
     """The endpoint is not an address outbound delivery may reach.
 
@@ -137,9 +141,25 @@ def post(url, body, headers, timeout, policy):
         adapter = CheckedAdapter(policy, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        return session.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, verify=True
+        response = session.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            verify=True,
+            stream=True,
         )
+        # only an excerpt of the answer is kept: a partner answering with gigabytes
+        # must not fill the worker's memory (without stream=True requests reads it all)
+        content = b""
+        for chunk in response.iter_content(chunk_size=16 * 1024):
+            content += chunk
+            if len(content) >= MAX_ANSWER_BYTES:
+                break
+        response._content = content[:MAX_ANSWER_BYTES]
+        response.close()
+        return response
 
 
 def excerpt(text, length=200):

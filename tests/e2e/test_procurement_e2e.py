@@ -102,6 +102,10 @@ def test_contract_to_match_through_messages(fresh_db):
         platform = _partner_with_types(
             group, "E2E-CONTRACTS", ["contract.upsert"], speaks_for_supplier
         )
+        # a contract platform's "active" contracts take effect only once a
+        # Procurement Manager (admin here) trusts it; others wait in review
+        platform_id = group.call("integration.partner", "search", [("code", "=", "E2E-CONTRACTS")])
+        group.call("integration.partner", "action_trust_contract_platform", platform_id)
         ehr = _partner_with_types(
             group, "E2E-EHR", ["purchase.request"], {"facility_ids": [(6, 0, hospital_north)]}
         )

@@ -20,6 +20,11 @@ class Base(models.AbstractModel):
 
     _inherit = "base"
 
+    def _valid_field_parameter(self, field, name):
+        # ``always_audited=True``: the field is audited whatever the audit rules say
+        # (see integration.audit.rule._get_specs)
+        return name == "always_audited" or super()._valid_field_parameter(field, name)
+
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)

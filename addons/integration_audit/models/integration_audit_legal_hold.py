@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 
@@ -25,6 +26,35 @@ class IntegrationAuditLegalHold(models.Model):
     )
     date_from = fields.Datetime(tracking=True)
     date_to = fields.Datetime(tracking=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_company_of_caller(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_company_of_caller(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_company_of_caller(self, vals):
+        """Refuse to move a hold into a company the real user does not belong to.
+
+        Record rules check a hold as it was: without this an Audit Manager could
+        hand his company's hold to another company, where it no longer holds his
+        company's events and he no longer sees it.
+        """
+        if self.env.su or not vals.get("company_id"):
+            return
+        if vals["company_id"] not in self.env.user.company_ids.ids:
+            raise AccessError(
+                _(
+                    "company_id: a legal hold can only belong to one of your companies"
+                    " (%(companies)s).",
+                    companies=", ".join(self.env.user.company_ids.mapped("name")),
+                )
+            )
 
     @api.model
     def _held_events_condition(self, alias="e"):

@@ -161,6 +161,7 @@ class IntegrationAuditRule(models.Model):
                 rule.configuration,
                 False,
             )
+        self._add_always_audited_fields(specs)
         for model_name in ALWAYS_AUDITED:
             if model_name in self.env:
                 rule_id = specs[model_name].rule_id if model_name in specs else None
@@ -173,6 +174,35 @@ class IntegrationAuditRule(models.Model):
                     True,
                 )
         return specs
+
+    @api.model
+    def _add_always_audited_fields(self, specs):
+        """Audit the fields declared ``always_audited=True`` whatever the rules say.
+
+        Such fields (an integration partner's scope: company, message types,
+        facilities, suppliers...) are declared in code by each addon that adds
+        one: no rule, no rule's field list or domain, and no deactivated rule can
+        leave them unaudited, on new and existing databases alike.
+        """
+        for model_name, model in self.env.registry.items():
+            if model._abstract or model._transient:
+                continue
+            forced = frozenset(
+                name
+                for name, field in model._fields.items()
+                if field.store and getattr(field, "always_audited", False)
+            )
+            if not forced:
+                continue
+            spec = specs.get(model_name)
+            specs[model_name] = AuditSpec(
+                spec.rule_id if spec else None,
+                frozenset({"create", "write", "unlink"}),
+                (spec.field_names if spec else frozenset()) | forced,
+                None,  # a rule's domain narrows no always-audited field
+                spec.configuration if spec else True,
+                False,
+            )
 
     @api.model
     def _default_field_names(self, model):

@@ -23,9 +23,28 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _pre_dispatch(cls, rule, args):
         cid = cls._request_correlation_id()
+        if rule.endpoint.routing.get("auth") != "none" and not cls._may_join_trace(cid):
+            # a signed-in client names another's trace in X-Correlation-ID: not his to join
+            # (auth="none" routes, the partner gateway, check their callers themselves)
+            cid = request.correlation_id = new_correlation_id()
         request.update_context(**{CONTEXT_KEY: cid})
         request.future_response.headers.set(HEADER, cid)
         return super()._pre_dispatch(rule, args)
+
+    @classmethod
+    def _may_join_trace(cls, cid):
+        """True unless the client chose ``cid`` and events of someone else carry it.
+
+        Only a request that names a trace pays for the look-up.
+        """
+        if cid != correlation_id_from_headers(request.httprequest.headers):
+            return True
+        request.env.cr.execute(
+            "SELECT 1 FROM integration_audit_event"
+            " WHERE correlation_id = %s AND user_id IS DISTINCT FROM %s LIMIT 1",
+            [cid, request.env.uid],
+        )
+        return not request.env.cr.fetchone()
 
     @classmethod
     def _handle_error(cls, exception):

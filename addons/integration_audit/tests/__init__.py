@@ -9,5 +9,6 @@ from . import (
     test_chain_purge,
     test_correlation,
     test_export,
+    test_redteam,
     test_retention,
 )

@@ -1,6 +1,8 @@
 import hmac
 import json
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 from odoo.tools import config
@@ -40,6 +42,7 @@ class IntegrationGatewayController(http.Controller):
         csrf=False,
         save_session=False,
         readonly=False,
+        max_content_length=lambda controller: controller._inbound_max_content_length(),
     )
     def inbound(self, message_type, **_kwargs):
         env = self._env()
@@ -49,8 +52,7 @@ class IntegrationGatewayController(http.Controller):
         if (httprequest.content_length or 0) > limit:
             body = b""  # do not read what we refuse anyway
         else:
-            # cached by werkzeug: a replay after a serialization failure reads it again
-            body = httprequest.get_data(cache=True)[: limit + 1]
+            body = self._read_body(httprequest, limit)
         answer = gateway._receive(
             message_type,
             dict(httprequest.headers),
@@ -60,6 +62,29 @@ class IntegrationGatewayController(http.Controller):
             source=httprequest.remote_addr,
         )
         return self._json(answer)
+
+    def _inbound_max_content_length(self):
+        """Werkzeug's cap on the inbound body, set before anything reads it.
+
+        A chunked body has no Content-Length: read whole, up to Odoo's 128 MiB
+        went into memory for a request refused at the gateway's limit. A
+        declared length keeps Odoo's cap: the gateway refuses it unread, with
+        its own JSON 413 and audit event.
+        """
+        httprequest = request.httprequest
+        if httprequest.content_length is not None:
+            return httprequest.max_content_length
+        return request.env["integration.gateway"].sudo()._max_body_bytes() + 1
+
+    def _read_body(self, httprequest, limit):
+        """The body, or ``limit`` + 1 bytes when it is longer (refused as such).
+
+        Cached by werkzeug: a replay after a serialization failure reads it again.
+        """
+        try:
+            return httprequest.get_data(cache=True)[: limit + 1]
+        except RequestEntityTooLarge:
+            return b"\0" * (limit + 1)
 
     @http.route(
         "/integration/v1/messages/<string:external_id>",

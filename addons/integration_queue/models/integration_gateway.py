@@ -1,4 +1,5 @@
 import hashlib
+import ipaddress
 import json
 import logging
 from collections import namedtuple
@@ -10,6 +11,7 @@ from odoo.addons.integration_audit.correlation import (
     HEADER,
     get_correlation_id,
     new_correlation_id,
+    with_correlation_id,
 )
 
 from .. import payload_schema, secret_box, signing
@@ -21,6 +23,17 @@ Answer = namedtuple("Answer", "status body headers")
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "x-partner-code")
 DEFAULT_MAX_BODY = 1024 * 1024
 MAX_WEBHOOK_ID = 200
+MAX_PARTNER_CODE = 64
+MAX_TYPE_CODE = 128
+# unauthenticated rejections that may leave an audit event per minute, all sources together
+DEFAULT_ANONYMOUS_EVENTS_PER_MINUTE = 100
+ANONYMOUS = "anonymous"
+
+
+def is_clean_text(value, limit):
+    """Printable text of at most ``limit`` characters: safe to look up in PostgreSQL
+    (a NUL character made the look-up itself fail with a 500)."""
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
 
 
 class GatewayRejection(Exception):
@@ -56,30 +69,78 @@ class IntegrationGateway(models.AbstractModel):
         """
         headers = {key.lower(): value for key, value in headers.items()}
         partner = None
+        gateway = self
         try:
             self._check_size(content_length, body)
             self._check_content_type(content_type)
             partner = self._authenticate(headers, body)
-            self._check_webhook_id(headers["webhook-id"])
-            type_info = self._check_message_type(partner, message_type)
-            self._check_rate_limit(partner)
-            data = self._parse(body)
-            try:
-                self._validate(type_info.schema, data)
-                self._check_scope(partner, message_type, data)
-            except GatewayRejection:
-                # a known webhook-id answers as a duplicate (200 or 422) whatever its body
-                existing = self._find_existing(partner, headers["webhook-id"])
-                if existing:
-                    return self._answer_duplicate(existing, body, partner)
-                raise
-            # the unique index finds duplicates: no look-up on the happy path
-            message, created = self._store(partner, message_type, type_info, headers, body, data)
-            if not created:
-                return self._answer_duplicate(message, body, partner)
-            return self._answer_queued(message, body, partner, message_type, headers["webhook-id"])
+            gateway = self._own_trace(partner, headers)
+            answer = gateway._receive_authenticated(partner, message_type, headers, body)
         except GatewayRejection as rejection:
-            return self._reject(rejection, message_type, headers, body, partner, source=source)
+            answer = gateway._reject(rejection, message_type, headers, body, partner, source=source)
+        return self._trace_answer(gateway, answer)
+
+    def _receive_authenticated(self, partner, message_type, headers, body):
+        """Validate, store and queue the message of an authenticated partner."""
+        # first: refused requests count against the rate limit too
+        self._check_rate_limit(partner)
+        self._check_webhook_id(headers["webhook-id"])
+        type_info = self._check_message_type(partner, message_type)
+        data = self._parse(body)
+        try:
+            self._validate(type_info.schema, data)
+            self._check_scope(partner, message_type, data)
+        except GatewayRejection:
+            # a known webhook-id answers as a duplicate (200 or 422) whatever its body
+            existing = self._find_existing(partner, headers["webhook-id"])
+            if existing:
+                return self._answer_duplicate(existing, body, partner)
+            raise
+        # the unique index finds duplicates: no look-up on the happy path
+        message, created = self._store(partner, message_type, type_info, headers, body, data)
+        if not created:
+            return self._answer_duplicate(message, body, partner)
+        return self._answer_queued(message, body, partner, message_type, headers["webhook-id"])
+
+    def _own_trace(self, partner, headers):
+        """The gateway, with a fresh correlation ID if the partner's is another's.
+
+        A partner may name a new trace (``X-Correlation-ID``, ``traceparent``) or
+        one of its own: one of its messages (inbound, or outbound to it) carries
+        it, or only events of this partner do. Another partner's trace (possibly
+        of another company), or a trace of users' events, gets a fresh ID. Only a
+        request that names a trace pays for the look-up.
+        """
+        if not (headers.get(HEADER.lower()) or headers.get("traceparent")):
+            return self
+        self.env.cr.execute(
+            """
+            SELECT EXISTS(SELECT 1 FROM integration_message
+                           WHERE correlation_id = %(cid)s AND partner_id != %(partner)s),
+                   EXISTS(SELECT 1 FROM integration_message
+                           WHERE correlation_id = %(cid)s AND partner_id = %(partner)s),
+                   EXISTS(SELECT 1 FROM integration_audit_event
+                           WHERE correlation_id = %(cid)s
+                             AND partner_code IS DISTINCT FROM %(code)s)
+            """,
+            {
+                "cid": get_correlation_id(self.env),
+                "partner": partner["id"],
+                "code": partner["code"],
+            },
+        )
+        others_message, own_message, others_event = self.env.cr.fetchone()
+        if not others_message and (own_message or not others_event):
+            return self
+        return with_correlation_id(self, new_correlation_id())
+
+    def _trace_answer(self, gateway, answer):
+        """``answer``, telling the caller the correlation ID that replaced its own."""
+        if gateway is self or HEADER in answer.headers:
+            return answer
+        return answer._replace(
+            headers=dict(answer.headers, **{HEADER: gateway.env.context[CONTEXT_KEY]})
+        )
 
     def _check_size(self, content_length, body):
         limit = self._max_body_bytes()
@@ -111,6 +172,8 @@ class IntegrationGateway(models.AbstractModel):
         refused = GatewayRejection(401, "unauthorized", "authentication failed")
         if any(not headers.get(name) for name in REQUIRED_HEADERS):
             raise refused
+        if not is_clean_text(headers["x-partner-code"], MAX_PARTNER_CODE):
+            raise refused
         try:
             info = self.env["integration.partner"]._get_gateway_info(headers["x-partner-code"])
         except secret_box.MissingKeyError:
@@ -140,7 +203,7 @@ class IntegrationGateway(models.AbstractModel):
         return info
 
     def _check_webhook_id(self, external_id):
-        if len(external_id) > MAX_WEBHOOK_ID or not external_id.isprintable():
+        if not is_clean_text(external_id, MAX_WEBHOOK_ID):
             raise GatewayRejection(
                 400,
                 "invalid_webhook_id",
@@ -149,7 +212,9 @@ class IntegrationGateway(models.AbstractModel):
             )
 
     def _check_message_type(self, partner, message_type):
-        type_info = self.env["integration.message.type"]._get_by_code(message_type)
+        type_info = is_clean_text(message_type, MAX_TYPE_CODE) and self.env[
+            "integration.message.type"
+        ]._get_by_code(message_type)
         if not type_info:
             raise GatewayRejection(
                 404, "unknown_message_type", f"unknown message type {message_type!r}"
@@ -163,22 +228,33 @@ class IntegrationGateway(models.AbstractModel):
         return type_info
 
     def _check_rate_limit(self, partner):
+        """429 once the partner's stored messages of the last 60 seconds plus its
+        refused requests of this minute reach its limit: bad requests cost too."""
         limit = partner["rate_limit"]
         if not limit:
             return
         self.env.cr.execute(
             """
-            SELECT count(*), min(received_at) FROM (
+            SELECT count(*), min(received_at),
+                   (SELECT COALESCE(sum(count), 0) FROM integration_gateway_rejection
+                     WHERE partner_id = %s
+                       AND minute = date_trunc('minute', now() at time zone 'UTC'))
+              FROM (
                 SELECT received_at FROM integration_message
                  WHERE partner_id = %s AND direction = 'inbound'
                    AND received_at > (now() at time zone 'UTC') - interval '60 seconds'
                  LIMIT %s) recent
             """,
-            [partner["id"], limit],
+            [partner["id"], partner["id"], limit],
         )
-        count, oldest = self.env.cr.fetchone()
-        if count >= limit:
-            wait = 60 - (fields.Datetime.now() - oldest).total_seconds() if oldest else 60
+        count, oldest, refused = self.env.cr.fetchone()
+        if count + refused >= limit:
+            now = fields.Datetime.now()
+            if refused or not oldest:
+                # refused requests are counted per minute: they end with it
+                wait = 60 - now.second
+            else:
+                wait = 60 - (now - oldest).total_seconds()
             retry_after = str(max(int(wait) + 1, 1))
             raise GatewayRejection(
                 429,
@@ -337,13 +413,17 @@ class IntegrationGateway(models.AbstractModel):
         answer_headers = dict(rejection.headers)
         if partner:
             cid = self.env.context.get(CONTEXT_KEY)
-            log = True
+            # one event per partner, minute and code; the others are counted
+            log = self._count_rejection(partner["code"], rejection.code, partner["id"])
         else:
             # an unauthenticated caller never joins a trace: its X-Correlation-ID
             # could be a partner's; and its rejections are counted, not each logged
             cid = new_correlation_id()
             answer_headers[HEADER] = cid
             log = self._count_anonymous_rejection(source)
+        if not is_clean_text(message_type, MAX_TYPE_CODE):
+            # as the caller sent it, escaped: a NUL would not even reach the database
+            message_type = ascii(str(message_type)[:MAX_TYPE_CODE])
         if log:
             events = self.env["integration.audit.event"].sudo()
             if partner:
@@ -362,11 +442,8 @@ class IntegrationGateway(models.AbstractModel):
                     "claimed_partner": (headers.get("x-partner-code") or "")[:64],
                     "source": source,
                     "authenticated": bool(partner),
-                    **(
-                        {}
-                        if partner
-                        else {"note": "further rejections of this source and minute are counted"}
-                    ),
+                    "note": "further rejections of this %s and minute are counted"
+                    % ("partner, code" if partner else "source"),
                 },
                 payload=body,
                 partner_code=partner["code"] if partner else None,
@@ -381,20 +458,59 @@ class IntegrationGateway(models.AbstractModel):
         return Answer(rejection.status, {"error": error}, answer_headers)
 
     def _count_anonymous_rejection(self, source):
-        """Count an unauthenticated rejection; True for the first of its source and minute.
+        """Count an unauthenticated rejection; True if it may leave an audit event.
 
-        A flood of bad signatures then costs one audit event per source and minute,
-        with the count kept in ``integration.gateway.rejection``.
+        A flood of bad signatures costs one audit event per source and minute (an
+        IPv6 source counts per /64, which one host can fill with addresses), and
+        at most ``integration_queue.anonymous_rejection_events_per_minute`` events
+        per minute for all sources together (forged X-Forwarded-For addresses);
+        beyond, only the counts in ``integration.gateway.rejection`` grow.
         """
+        if not self._count_rejection(self._rejection_source(source), ANONYMOUS):
+            return False
+        cap = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(
+                "integration_queue.anonymous_rejection_events_per_minute",
+                DEFAULT_ANONYMOUS_EVENTS_PER_MINUTE,
+            )
+        )
         self.env.cr.execute(
             """
-            INSERT INTO integration_gateway_rejection (source, minute, count)
-            VALUES (%s, date_trunc('minute', now() at time zone 'UTC'), 1)
-            ON CONFLICT (source, minute)
+            SELECT count(*) FROM integration_gateway_rejection
+             WHERE minute = date_trunc('minute', now() at time zone 'UTC')
+               AND partner_id IS NULL
+            """
+        )
+        return self.env.cr.fetchone()[0] <= cap
+
+    @api.model
+    def _rejection_source(self, source):
+        """The key an unauthenticated caller is counted under: its IPv4 address, the
+        /64 network of its IPv6 address, or the text it came with (at most 64)."""
+        try:
+            address = ipaddress.ip_address((source or "").strip())
+        except ValueError:
+            return (source or "unknown")[:64]
+        if address.version == 6 and address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        if address.version == 6:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return str(address)
+
+    def _count_rejection(self, source, code, partner_id=None):
+        """Add one to the rejections of ``source`` with ``code`` in this minute;
+        True for the first one (the one that leaves an audit event)."""
+        self.env.cr.execute(
+            """
+            INSERT INTO integration_gateway_rejection (source, code, partner_id, minute, count)
+            VALUES (%s, %s, %s, date_trunc('minute', now() at time zone 'UTC'), 1)
+            ON CONFLICT (source, code, minute)
             DO UPDATE SET count = integration_gateway_rejection.count + 1
             RETURNING count
             """,
-            [(source or "unknown")[:64]],
+            [source[:64], code[:64], partner_id],
         )
         return self.env.cr.fetchone()[0] == 1
 
@@ -439,6 +555,14 @@ class IntegrationGateway(models.AbstractModel):
             partner = self._authenticate(headers, b"")
         except GatewayRejection as rejection:
             return self._reject(rejection, "status", headers, b"", None, source=source)
+        gateway = self._own_trace(partner, headers)
+        return self._trace_answer(gateway, gateway._answer_status(partner, external_id, headers))
+
+    def _answer_status(self, partner, external_id, headers):
+        try:
+            self._check_webhook_id(external_id)
+        except GatewayRejection as rejection:
+            return self._reject(rejection, "status", headers, b"", partner)
         message = self._find_existing(partner, external_id)
         if not message:
             return Answer(

@@ -10,7 +10,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from odoo.addons.integration_audit.correlation import CONTEXT_KEY, get_correlation_id
+from odoo.addons.integration_audit.correlation import (
+    CONTEXT_KEY,
+    ServerCorrelationId,
+    get_correlation_id,
+)
 
 from .. import registry
 from ..backoff import retry_delay
@@ -337,7 +341,8 @@ class IntegrationJob(models.Model):
         self.ensure_one()
         job = self.with_context(
             **{
-                CONTEXT_KEY: self.correlation_id,
+                # set by the server: holds even when a job runs inside an HTTP request
+                CONTEXT_KEY: self.correlation_id and ServerCorrelationId(self.correlation_id),
                 "integration_partner_code": self.message_id.partner_id.code or False,
                 "integration_job_id": self.id,
             }
@@ -527,6 +532,8 @@ class IntegrationJob(models.Model):
             .get_param("integration_queue.retention_days", "30")
         )
         cutoff = fields.Datetime.now() - timedelta(days=days)
+        # rejection counts (callers' addresses) are kept no longer than the messages
+        self.env.cr.execute("DELETE FROM integration_gateway_rejection WHERE minute < %s", [cutoff])
         total = 0
         while True:
             messages = (

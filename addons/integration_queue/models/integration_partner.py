@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError
 
 from .. import signing
 from .integration_job import MANAGER_GROUP, USER_GROUP, check_group
@@ -16,16 +17,29 @@ class IntegrationPartner(models.Model):
     _inherit = ["mail.thread", "integration.cached.config"]
     _order = "name, id"
 
-    code = fields.Char(required=True, tracking=True, help="Sent by the partner as X-Partner-Code.")
+    # The partner's scope (who it is, where and what it may act on) is declared
+    # ``always_audited``: every change of it is an audit event whatever the audit
+    # rules say. An addon that widens the scope declares its field the same way.
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        always_audited=True,
+        help="Sent by the partner as X-Partner-Code.",
+    )
     name = fields.Char(required=True, tracking=True)
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, tracking=True
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+        always_audited=True,
     )
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True, always_audited=True)
     message_type_ids = fields.Many2many(
         "integration.message.type",
         "integration_partner_message_type_rel",
         string="May Send",
+        always_audited=True,
         domain=[("direction", "=", "inbound")],
         help="Inbound message types this partner may send.",
     )
@@ -33,12 +47,17 @@ class IntegrationPartner(models.Model):
         "integration.message.type",
         "integration_partner_subscription_rel",
         string="Subscribed To",
+        always_audited=True,
         domain=[("direction", "=", "outbound")],
         help="Outbound message types sent to this partner.",
     )
-    outbound_url = fields.Char("Outbound Endpoint", tracking=True)
+    outbound_url = fields.Char("Outbound Endpoint", tracking=True, always_audited=True)
     rate_limit = fields.Integer(
-        "Rate Limit (per minute)", default=600, tracking=True, help="0: no limit."
+        "Rate Limit (per minute)",
+        default=600,
+        tracking=True,
+        always_audited=True,
+        help="0: no limit.",
     )
     secret_ids = fields.One2many("integration.partner.secret", "partner_id", "Signing Secrets")
     secret_count = fields.Integer(compute="_compute_secret_count")
@@ -62,6 +81,35 @@ class IntegrationPartner(models.Model):
         )
         for partner in self:
             partner.message_count = counts.get(partner, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_company_of_caller(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_company_of_caller(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_company_of_caller(self, vals):
+        """Refuse to put a partner into a company the real user does not belong to.
+
+        Record rules only check the records as they were: without this an
+        Integration Manager of one company could move his partner (whose secret
+        he holds) into another company and act there.
+        """
+        if self.env.su or not vals.get("company_id"):
+            return
+        if vals["company_id"] not in self.env.user.company_ids.ids:
+            raise AccessError(
+                _(
+                    "company_id: you may only put integration partners into your own"
+                    " companies (%(companies)s).",
+                    companies=", ".join(self.env.user.company_ids.mapped("name")),
+                )
+            )
 
     def _clears_cache(self, vals):
         # circuit breaker bookkeeping changes often and is not cached

@@ -37,14 +37,19 @@ class TestGatewayHostile(QueueHttpCase):
             b'{"note": "caf\xe9"}': "not UTF-8",
             '{"note": "x"}'.encode("utf-16"): "not UTF-8",
         }
+        before = len(self.events(event_type="inbound_rejected"))
         for body, reason in cases.items():
-            before = len(self.events(event_type="inbound_rejected"))
             error = self.assert400(self.post_raw(body))
             self.assertIn(reason, error["message"])
-            self.assertEqual(len(self.events(event_type="inbound_rejected")), before + 1)
         self.assertEqual(
             self.assert400(self.post_raw(b'{"note": "a", "note": "b"}'))["field"], "note"
         )
+        # one audit event per partner, code and minute; every rejection is counted
+        self.assertIn(len(self.events(event_type="inbound_rejected")) - before, (1, 2))
+        rows = self.env["integration.gateway.rejection"].search(
+            [("partner_id", "=", self.partner.id), ("code", "=", "malformed_json")]
+        )
+        self.assertEqual(sum(rows.mapped("count")), len(cases) + 1)
 
     def test_oversized_webhook_id_is_a_400_not_a_500(self):
         error = self.assert400(

@@ -77,6 +77,8 @@ class TestOpenApi(HttpCase):
             set(operation["responses"]),
             {"200", "202", "400", "401", "403", "404", "413", "415", "422", "429", "503"},
         )
+        status = document["paths"]["/integration/v1/messages/{id}"]["get"]
+        self.assertEqual(set(status["responses"]), {"200", "400", "401", "404"})
         error = document["components"]["schemas"]["Error"]["properties"]["error"]
         self.assertEqual(error["required"], ["code", "message", "field", "correlation_id"])
         for path in (
