@@ -1,7 +1,8 @@
 """Find Odoo and PostgreSQL, or say in one sentence what is missing.
 
 Used by the run and test commands and by the end-to-end harness. Odoo is the
-one installed in this Python environment; nothing here installs it.
+one installed in this Python environment; ``bootstrap`` installs it into ``.venv``
+and ``embedded_pg`` starts a private PostgreSQL when none is reachable.
 """
 
 import os
@@ -17,9 +18,8 @@ OUR_ADDONS = (
     "contract_procurement",
 )
 INSTALL_HINT = (
-    "install Odoo 18.0 from Odoo's official sources into this Python environment "
-    "(https://www.odoo.com/documentation/18.0/administration/on_premise/source.html), "
-    "or run with PYTHON=/path/to/a/python/that/has/odoo"
+    "run it through make (make run / make test install Odoo 18.0 into .venv from "
+    "ODOO_SOURCE), or run with PYTHON=/path/to/a/python/that/has/odoo"
 )
 
 
@@ -101,8 +101,8 @@ def pg_connect(dbname="postgres"):
     return psycopg2.connect(**kwargs)
 
 
-def check_postgres():
-    """Stop with a clear sentence when PostgreSQL cannot be reached."""
+def postgres_problem():
+    """Why PostgreSQL cannot be reached with the PG* settings (one line), or None."""
     try:
         import psycopg2  # noqa: PLC0415, F401
     except ImportError:
@@ -113,13 +113,21 @@ def check_postgres():
     try:
         conn = pg_connect()
     except Exception as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else error
+        text = str(error).strip()
+        return text.splitlines()[0] if text else repr(error)
+    conn.close()
+    return None
+
+
+def check_postgres():
+    """Stop with a clear sentence when PostgreSQL cannot be reached."""
+    problem = postgres_problem()
+    if problem:
         raise SetupError(
             "PostgreSQL is not reachable with the PGHOST/PGPORT/PGUSER settings "
-            f"({first_line}); start PostgreSQL 12 or newer and make sure this user may "
-            "create databases."
-        ) from None
-    conn.close()
+            f"({problem}); start PostgreSQL 12 or newer and make sure this user may "
+            "create databases, or unset HCSC_EMBEDDED_PG=0 to let make start its own."
+        )
 
 
 def create_database_from_template(template, name):
