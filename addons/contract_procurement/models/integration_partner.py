@@ -112,6 +112,13 @@ class IntegrationPartner(models.Model):
         return True
 
     @api.model
+    def _demo_trust_contract_platform(self, partner_ids):
+        """Demo data only: the demo administrator, a Procurement Manager, trusts these
+        partners through the guarded method (its checks and its audit event)."""
+        admin = self.env.ref("base.user_admin")
+        return self.browse(partner_ids).with_user(admin)._set_contract_platform_trust(True)
+
+    @api.model
     @tools.ormcache("partner_id")
     def _procurement_scope(self, partner_id):
         """What a partner may name in procurement messages: supplier references (ref or
