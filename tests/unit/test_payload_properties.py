@@ -22,7 +22,8 @@ scalars = (
 values = st.recursive(
     scalars,
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(storable, max_size=10), children, max_size=4)
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(storable, max_size=10), children, max_size=4)
     ),
     max_leaves=30,
 )
