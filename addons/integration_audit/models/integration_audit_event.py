@@ -51,6 +51,7 @@ SEAL_LOCK_KEY = 74_211_001  # pg advisory lock taken by the sealer only
 DEFAULT_RETENTION_DAYS = 2555
 MIN_RETENTION_OPTION = "audit_min_retention_days"  # configuration file option
 DEFAULT_MIN_RETENTION_DAYS = 365
+AUDIT_MANAGER = "integration_audit.group_audit_manager"
 
 
 class IntegrationAuditEvent(models.Model):
@@ -96,6 +97,39 @@ class IntegrationAuditEvent(models.Model):
             event.seal_sequence = seal.sequence if seal else 0
             event.event_hash = seal.event_hash if seal else False
             event.chain_hash = seal.chain_hash if seal else False
+
+    def _read_format(self, fnames, load="_classic_read"):
+        """Hide the field values of events on models the reader may not read.
+
+        An Audit Viewer sees every event of his companies, but the old and new
+        values an event carries are the audited record's data: only those who
+        may read that model (or Audit Managers) see them.
+        """
+        result = super()._read_format(fnames, load=load)
+        hidden = {"details", "details_html"}.intersection(fnames)
+        if not hidden or self.env.su or self.env.user.has_group(AUDIT_MANAGER):
+            return result
+        readable = {}
+        for values in result:
+            model = self.browse(values["id"]).res_model
+            if not model:
+                continue
+            if model not in readable:
+                readable[model] = model in self.env and self.env[model].has_access("read")
+            if not readable[model]:
+                note = _("Hidden: you may not read %(model)s records.", model=model)
+                if "details" in hidden:
+                    values["details"] = json.dumps({"hidden": note})
+                if "details_html" in hidden:
+                    values["details_html"] = Markup("<p>%s</p>") % note
+        return result
+
+    def export_data(self, fields_to_export):
+        """Exports read field values directly: the values are for Audit Managers."""
+        wanted = {path.split("/")[0] for path in fields_to_export}
+        if wanted & {"details", "details_html"}:
+            self._check_audit_group(AUDIT_MANAGER, _("export the values events carry"))
+        return super().export_data(fields_to_export)
 
     # ------------------------------------------------------------------
     # Actions

@@ -115,3 +115,62 @@ class TestAuditRedTeam(HttpCase):
         held = self.env["integration.audit.legal.hold"].browse(hold)
         self.assertEqual(held.company_id, self.company_a)
         self.assertTrue(held.active)
+
+    def test_viewer_sees_no_values_of_models_he_cannot_read(self):
+        """An Audit Viewer reads every event of his companies, but not the old and
+        new values of records he may not read; an Audit Manager reads them."""
+        new_test_user(
+            self.env,
+            "rt_viewer",
+            password="rt_viewer-pass-1234",
+            groups="base.group_user,integration_audit.group_audit_viewer",
+            company_id=self.company_a.id,
+            company_ids=[(6, 0, self.company_a.ids)],
+        )
+        parameter = (
+            self.env["ir.config_parameter"].sudo().create({"key": "rt.secret", "value": "s3cr3t"})
+        )
+        event = (
+            self.env["integration.audit.event"]
+            .sudo()
+            ._log(
+                "record_changed",
+                "Changed value",
+                records=parameter,
+                details={"changes": [{"field": "value", "old": "s3cr3t", "new": "other"}]},
+            )
+        )
+        fields_ = ["details", "details_html", "summary"]
+        rows, error, _response = self.rpc(
+            "rt_viewer", "integration.audit.event", "read", event.ids, fields_
+        )
+        self.assertIsNone(error, error)
+        self.assertNotIn("s3cr3t", json.dumps(rows))
+        self.assertIn("Hidden", rows[0]["details"])
+        rows, error, _response = self.rpc(
+            "rt_audit_manager", "integration.audit.event", "read", event.ids, fields_
+        )
+        self.assertIsNone(error, error)
+        self.assertIn("s3cr3t", rows[0]["details"])
+
+    def test_only_audit_managers_export_the_values_events_carry(self):
+        new_test_user(
+            self.env,
+            "rt_viewer2",
+            password="rt_viewer2-pass-1234",
+            groups="base.group_user,base.group_allow_export,integration_audit.group_audit_viewer",
+            company_id=self.company_a.id,
+            company_ids=[(6, 0, self.company_a.ids)],
+        )
+        # both may export in general: the refusal below is the audit's own
+        self.audit_manager.groups_id |= self.env.ref("base.group_allow_export")
+        event = self.env["integration.audit.event"].sudo()._log("manual_action", "Exported")
+        _result, error, _response = self.rpc(
+            "rt_viewer2", "integration.audit.event", "export_data", event.ids, ["details"]
+        )
+        self.assertIn("AccessError", (error or {}).get("name", ""), error)
+        result, error, _response = self.rpc(
+            "rt_audit_manager", "integration.audit.event", "export_data", event.ids, ["details"]
+        )
+        self.assertIsNone(error, error)
+        self.assertEqual(len(result["datas"]), 1)
