@@ -9,12 +9,13 @@ ifeq ($(strip $(PYTHON)),)
 PYTHON := python3
 endif
 
-.PHONY: help run test test-repeat lint bench stop readme
+.PHONY: help run test test-repeat lint bench stop readme resilience
 help:
-	@echo "make run    install requirements, create/reuse a database with the four addons and demo data, serve on http://127.0.0.1:8069"
+	@echo "make run    install requirements, create/reuse a database with the five addons and demo data, serve on http://127.0.0.1:8069"
 	@echo "make test   install test requirements, run every addon test and end-to-end test on a throwaway database"
 	@echo "make lint   run the pre-commit hooks on all files"
 	@echo "make bench  run the benchmarks in tests/benchmarks/, each in its own process, and print their ratios"
+	@echo "make resilience  run the fault scenarios of tests/resilience/ (real prefork servers; prints their figures)"
 	@echo "make test-repeat N  run the addon suite N times (default 10) on one installed database; counts per run"
 	@echo "make readme regenerate each addon's README.rst (its wheel's long description) and index.html from readme/"
 	@echo "make stop   stop the embedded PostgreSQL that make run started (when no other was reachable)"
@@ -54,6 +55,9 @@ lint:
 
 bench:
 	@$(PYTHON) -m tests.harness.cli bench
+
+resilience:
+	@$(PYTHON) -m pytest tests/resilience -p no:cacheprovider -s $(ARGS)
 
 readme:
 	@$(PYTHON) -m tests.harness.addon_readme

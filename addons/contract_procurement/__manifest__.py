@@ -15,10 +15,19 @@
         "data/integration_audit_rule.xml",
         "data/integration_message_type.xml",
         "data/ir_cron.xml",
+        "data/mail_activity_type.xml",
         "views/purchase_contract_views.xml",
         "views/procurement_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/purchase_order_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/contract_procurement_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "contract_procurement/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

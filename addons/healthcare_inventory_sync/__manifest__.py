@@ -21,5 +21,10 @@
         "views/menus.xml",
     ],
     "demo": ["demo/healthcare_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "healthcare_inventory_sync/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

@@ -24,6 +24,7 @@
         "security/ir.model.access.csv",
         "views/integration_partner_views.xml",
         "views/integration_message_views.xml",
+        "views/integration_queue_dashboard_views.xml",
         "views/menus.xml",
         "data/ir_cron.xml",
         "data/ir_config_parameter.xml",

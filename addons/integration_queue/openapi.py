@@ -18,11 +18,16 @@ from markupsafe import Markup
 OPENAPI_VERSION = "3.1.0"
 JSON_SCHEMA_DIALECT = "https://spec.openapis.org/oas/3.1/dialect/base"
 
-MessageTypeDoc = namedtuple("MessageTypeDoc", "code name description schema direction")
+MessageTypeDoc = namedtuple(
+    "MessageTypeDoc",
+    "code name description schema direction media_type",
+    defaults=("application/json",),
+)
 MessageTypeDoc.__doc__ = """What the document says of one message type.
 
 ``schema`` is the JSON Schema text (or dict, or empty); ``direction`` is
-``inbound`` or ``outbound``.
+``inbound`` or ``outbound``; ``media_type`` is the body's Content-Type: a type
+whose body is not JSON (e.g. ``application/edi-x12``) is documented as text.
 """
 
 # every status the gateway answers with an error object, and why
@@ -35,7 +40,7 @@ ERROR_STATUSES = {
     " `field` names the field.",
     "404": "Unknown message type (no such type or no handler registered).",
     "413": "The body exceeds the configured limit (1 MiB by default).",
-    "415": "Content-Type is not application/json.",
+    "415": "Content-Type is not the message type's (application/json unless it says otherwise).",
     "422": "This webhook-id was already used with a different body.",
     "429": "Over the partner's rate limit; retry after `Retry-After` seconds.",
     "503": "The message type's schema cannot be enforced now; retry later.",
@@ -91,6 +96,12 @@ def _payload_schema(schema):
     return schema or {"type": "object"}
 
 
+def _body(message_type):
+    if message_type.media_type == "application/json":
+        return {message_type.media_type: {"schema": _payload_schema(message_type.schema)}}
+    return {message_type.media_type: {"schema": {"type": "string", "minLength": 1}}}
+
+
 def _operation_id(prefix, code):
     return prefix + "".join(char if char.isalnum() else "_" for char in code)
 
@@ -112,10 +123,7 @@ def _inbound_operation(message_type):
             "description": message_type.description or "",
             "tags": ["inbound"],
             "parameters": _signed_headers(),
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _payload_schema(message_type.schema)}},
-            },
+            "requestBody": {"required": True, "content": _body(message_type)},
             "responses": {
                 "200": _json_response(
                     "Duplicate delivery of a known webhook-id with the same body: what became"
@@ -145,10 +153,7 @@ def _outbound_webhook(message_type):
                 {"$ref": "#/components/parameters/WebhookSignature"},
                 {"$ref": "#/components/parameters/CorrelationId"},
             ],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _payload_schema(message_type.schema)}},
-            },
+            "requestBody": {"required": True, "content": _body(message_type)},
             "responses": {"2XX": {"description": "Received; the delivery is done."}},
         }
     }
@@ -261,6 +266,31 @@ def _components():
                 "required": ["status"],
                 "properties": {"status": {"const": "ok"}},
             },
+            "Readiness": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": {"enum": ["ready", "not_ready"]},
+                    "database": {"enum": ["ok", "unavailable"]},
+                    "lanes": {
+                        "type": "object",
+                        "description": "Per lane: whether its cron heartbeats, when it last"
+                        " started and last finished a run (UTC).",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "ok": {"type": "boolean"},
+                                "last_run": {"type": ["string", "null"], "format": "date-time"},
+                                "last_success": {
+                                    "type": ["string", "null"],
+                                    "format": "date-time",
+                                },
+                            },
+                        },
+                    },
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                },
+            },
         },
         "securitySchemes": {
             "MetricsToken": {"type": "http", "scheme": "bearer"},
@@ -301,9 +331,38 @@ def _fixed_paths():
         "/integration/v1/health": {
             "get": {
                 "operationId": "health",
-                "summary": "Liveness, including the database",
+                "summary": "Liveness: the process answers (readiness: /health/ready)",
                 "tags": ["operations"],
                 "responses": {"200": _json_response("Up.", "#/components/schemas/Health")},
+            }
+        },
+        "/integration/v1/health/ready": {
+            "get": {
+                "operationId": "healthReady",
+                "summary": "Readiness: the database answers and every lane's cron heartbeats",
+                "description": "For load balancers: 503 when this node's queue cannot process"
+                " (database unreachable, a lane's cron inactive or not run within three of its"
+                " intervals plus one run's time budget). `/integration/v1/health` answers"
+                " whether the process is up.",
+                "tags": ["operations"],
+                "responses": {
+                    "200": _json_response("Ready.", "#/components/schemas/Readiness"),
+                    "503": {
+                        "description": "Not ready; the reasons are listed.",
+                        "headers": {
+                            "X-Correlation-ID": {"$ref": "#/components/headers/CorrelationId"},
+                            "Retry-After": {
+                                "description": "Seconds before asking again.",
+                                "schema": {"type": "integer"},
+                            },
+                        },
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Readiness"}
+                            }
+                        },
+                    },
+                },
             }
         },
         "/integration/v1/metrics": {
@@ -404,11 +463,14 @@ def _render_operation(document, method, path, operation):
         for status, answer in sorted(operation.get("responses", {}).items())
     )
     body = ""
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    contents = operation.get("requestBody", {}).get("content", {})
+    content = contents.get("application/json")
     if content:
         body = Markup("<p>Body (JSON Schema):</p><pre>%s</pre>") % json.dumps(
             content["schema"], indent=2, sort_keys=True
         )
+    elif contents:
+        body = Markup("<p>Body: <code>%s</code> text.</p>") % ", ".join(contents)
     return Markup(
         '<div class="op" id="%s"><h3><span class="method">%s</span> <code>%s</code></h3>'
         "<p><strong>%s</strong></p><p>%s</p>"

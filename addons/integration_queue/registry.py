@@ -75,10 +75,6 @@ class Routes:
         """Whether ``model.method`` may be run by a job."""
         return (model, method) in self.targets
 
-    def with_targets(self, *pairs):
-        """A copy that also allows ``pairs`` of (model, method)."""
-        return Routes(self.handlers, self.targets | set(pairs))
-
 
 def scan(pool):
     """Build the :class:`Routes` of a registry from its model classes.

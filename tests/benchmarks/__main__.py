@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-BENCHMARKS = ("audit", "queue", "inventory", "procurement")
+BENCHMARKS = ("audit", "queue", "inventory", "procurement", "brokers")
 
 
 def run_one(name, dry_run=False):

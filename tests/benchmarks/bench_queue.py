@@ -1,9 +1,9 @@
 """integration_queue against baselines measured in the same run, on the same server.
 
 1. Intake: signed, validated, stored, queued and audited messages per second,
-   against a bare Odoo route that only inserts one row per request
-   (target: at least 0.8 of it). Lane crons are paused while intake is measured,
-   so both sides get the same CPU.
+   against a bare Odoo route that only inserts one row per request, in
+   alternating rounds with the lane crons running as in production
+   (target: median of the rounds' ratios at least 0.85).
 2. No-op job throughput against OCA queue_job 18.0.1.2.0 with the same number of
    workers (2 cron workers for our bulk lane, queue_job channel root:2)
    (target: at least 5 times faster).
@@ -27,7 +27,7 @@ from .common import BENCH_ADDONS, bench_database, record
 
 WORKERS = 2
 PARTS = os.environ.get("BENCH_QUEUE_PARTS", "latency,throughput,intake").split(",")
-INTAKE_ROUNDS = int(os.environ.get("BENCH_QUEUE_INTAKE_ROUNDS", "3"))
+INTAKE_ROUNDS = int(os.environ.get("BENCH_QUEUE_INTAKE_ROUNDS", "5"))
 INTAKE_REQUESTS = int(os.environ.get("BENCH_QUEUE_INTAKE", "3000"))
 CLIENT_THREADS = 8
 JOBS = int(os.environ.get("BENCH_QUEUE_JOBS", "3000"))
@@ -62,16 +62,37 @@ def _rate(func, count):
     return count / elapsed
 
 
-def _set_lane_crons(call, active):
-    ids = call(
-        "ir.cron", "search", [("code", "like", "_cron_run_lane")], context={"active_test": False}
-    )
-    call("ir.cron", "write", ids, {"active": active})
+def _backlog(dbname):
+    """Jobs not yet done: intake rounds start with an empty queue."""
+    conn = odoo_env.pg_connect(dbname)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM integration_job "
+                " WHERE state NOT IN ('done', 'exception', 'dead', 'cancelled')"
+            )
+            return cr.fetchone()[0]
+    finally:
+        conn.close()
 
 
-def bench_intake(server, call):
+def _drain(dbname, timeout=300):
+    deadline = time.monotonic() + timeout
+    while _backlog(dbname):
+        if time.monotonic() > deadline:
+            raise AssertionError("the lanes did not drain the intake backlog")
+        time.sleep(0.2)
+
+
+def bench_intake(server):
+    """Alternating rounds, bare route then gateway, with the lane crons running.
+
+    The crons process the accepted pings while intake goes on, as in production;
+    each bare round starts once they have drained the previous gateway round, so
+    neither side pays for the other's work.
+    """
     partner = Partner.register(server, "BENCH-INTAKE")
-    _set_lane_crons(call, False)
     session = requests.Session()
     body = b'{"note": "intake benchmark"}'
 
@@ -95,25 +116,34 @@ def bench_intake(server, call):
             out.append(headers)
         return out
 
-    rates = {"bare": [], "ours": []}
+    rounds = []
     for _round in range(INTAKE_ROUNDS):
-        rates["bare"].append(_rate(bare, INTAKE_REQUESTS))
+        _drain(server.dbname)
+        bare_rate = _rate(bare, INTAKE_REQUESTS)
         prepared = signed_requests()
 
         def ours(index, prepared=prepared):
             return session.post(url, data=body, headers=prepared[index], timeout=30).status_code
 
-        rates["ours"].append(_rate(ours, INTAKE_REQUESTS))
-        print("intake round", {k: round(v[-1], 1) for k, v in rates.items()}, flush=True)
-    _set_lane_crons(call, True)
-    best = {key: max(values) for key, values in rates.items()}
+        ours_rate = _rate(ours, INTAKE_REQUESTS)
+        rounds.append(
+            {
+                "bare": round(bare_rate, 1),
+                "ours": round(ours_rate, 1),
+                "ratio": round(ours_rate / bare_rate, 3),
+            }
+        )
+        print("intake round", rounds[-1], flush=True)
+    _drain(server.dbname)
     return {
-        "requests_per_config": INTAKE_REQUESTS,
+        "requests_per_round": INTAKE_REQUESTS,
         "client_threads": CLIENT_THREADS,
-        "bare_route_per_second": round(best["bare"], 1),
-        "gateway_per_second": round(best["ours"], 1),
-        "gateway_over_bare": round(best["ours"] / best["bare"], 3),
-        "target": ">= 0.8",
+        "lane_crons": "running",
+        "rounds": rounds,
+        "bare_route_per_second_median": statistics.median(r["bare"] for r in rounds),
+        "gateway_per_second_median": statistics.median(r["ours"] for r in rounds),
+        "gateway_over_bare_median": statistics.median(r["ratio"] for r in rounds),
+        "target": ">= 0.85 (median of rounds)",
     }
 
 
@@ -220,7 +250,7 @@ def main():
                 figures["throughput"] = bench_throughput(server, db)
                 print("throughput:", figures["throughput"], flush=True)
             if "intake" in PARTS:
-                figures["intake"] = bench_intake(server, call)
+                figures["intake"] = bench_intake(server)
                 print("intake:", figures["intake"], flush=True)
         finally:
             server.stop()

@@ -7,12 +7,13 @@ import argparse
 import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-from . import bootstrap, embedded_pg, odoo_env
+from . import bootstrap, demo_secrets, embedded_pg, odoo_env
 
 DEMO_DB = os.environ.get("HCSC_DB", "hcsc_demo")
 PYTEST_SUMMARY = re.compile(r"\d+ (passed|failed|error)\S* .*in [\d.]+s")
@@ -85,6 +86,50 @@ def preflight(keep_postgres=False):
     print(f"Odoo {version} from {sys.executable}; {where}.", flush=True)
 
 
+# the names Odoo's HttpCase looks for on Linux (odoo/tests/common.py, _find_executable)
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+CHROME_PACKAGE = "chromium"
+
+
+def find_chrome():
+    """The Chrome or Chromium the browser tours will run, or None."""
+    return next(filter(None, (shutil.which(name) for name in CHROME_NAMES)), None)
+
+
+def ensure_chrome():
+    """Chromium for the browser tours: Debian's package, installed when missing and root.
+
+    The tours fail without a browser (the addon conftest turns Odoo's skip into a
+    failure); stopping here says why, before the suite runs.
+    """
+    found = find_chrome()
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"No Chrome or Chromium found: apt-get install -y {CHROME_PACKAGE}", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        installed = subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", CHROME_PACKAGE],
+            env=env,
+            check=False,
+        )
+        if installed.returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, check=False)
+            subprocess.run(
+                ["apt-get", "install", "-y", "--no-install-recommends", CHROME_PACKAGE],
+                env=env,
+                check=False,
+            )
+        found = find_chrome()
+    if not found:
+        sys.exit(
+            "The browser tours need Chrome or Chromium on PATH (one of "
+            f"{', '.join(CHROME_NAMES)}): install the Debian package '{CHROME_PACKAGE}' "
+            f"(apt-get install -y {CHROME_PACKAGE}) and run again."
+        )
+    return found
+
+
 def local_config():
     """A configuration file for ``make run`` with keys made once and kept (git-ignored)."""
     path = odoo_env.REPO / ".local" / "odoo.conf"
@@ -124,9 +169,12 @@ def cmd_run(args):
         subprocess.run(
             odoo_env.odoo_command(*common, "-u", modules, "--stop-after-init"), check=True
         )
+    secrets_file = write_demo_secrets(args.db, f"http://127.0.0.1:{args.port}")
     print(
         f"\nOdoo is starting on http://127.0.0.1:{args.port}/odoo  (database {args.db}; "
-        f"log in as admin / admin; configuration {local_config()}). Stop with Ctrl+C.\n",
+        f"log in as admin / admin; configuration {local_config()}). Stop with Ctrl+C.\n"
+        f"Signing secrets of the demo partners, new at each start (the previous ones stay "
+        f"valid for the overlap): {secrets_file}\n",
         flush=True,
     )
     os.execv(
@@ -135,8 +183,23 @@ def cmd_run(args):
     )
 
 
+def write_demo_secrets(db, base_url):
+    """Rotate the demo partners' secrets as admin; write them to a git-ignored file."""
+    command = [
+        sys.executable,
+        "-m",
+        "tests.harness.demo_secrets",
+        f"--config={local_config()}",
+        f"--database={db}",
+        f"--url={base_url}",
+        f"--output={demo_secrets.DEFAULT_OUTPUT}",
+    ]
+    subprocess.run(command, cwd=odoo_env.REPO, check=True, stdout=subprocess.DEVNULL)
+    return demo_secrets.DEFAULT_OUTPUT
+
+
 def install_addons(db):
-    """Install the four addons with their demo data on ``db``; no tests run at install."""
+    """Install the five addons with their demo data on ``db``; no tests run at install."""
     modules = ",".join(odoo_env.OUR_ADDONS)
     command = odoo_env.odoo_command(
         f"--addons-path={odoo_env.addons_path()}",
@@ -164,7 +227,7 @@ def addons_fingerprint():
 
 
 def update_addons(db):
-    """Update the four addons on the installed ``db`` so its schema matches the code."""
+    """Update the five addons on the installed ``db`` so its schema matches the code."""
     command = odoo_env.odoo_command(
         f"--addons-path={odoo_env.addons_path()}",
         f"--database={db}",
@@ -308,6 +371,7 @@ def part_failed(rc, selected):
 def cmd_test(args):
     """Install the addons on a throwaway database, run the addon suite, then the e2e tests."""
     preflight()
+    print(f"Browser for the tours: {ensure_chrome()}", flush=True)
     if not args.no_install:
         pip_install("requirements.txt", "tests/requirements.txt")
     db = f"hcsc_test_{uuid.uuid4().hex[:10]}"
@@ -341,6 +405,7 @@ def cmd_test(args):
 def cmd_test_repeat(args):
     """Run the addon suite ``times`` times on one installed database; counts per run."""
     preflight()
+    print(f"Browser for the tours: {ensure_chrome()}", flush=True)
     if not args.no_install:
         pip_install("requirements.txt", "tests/requirements.txt")
     db = args.db or f"hcsc_repeat_{uuid.uuid4().hex[:10]}"

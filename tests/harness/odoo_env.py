@@ -16,6 +16,7 @@ OUR_ADDONS = (
     "integration_queue",
     "healthcare_inventory_sync",
     "contract_procurement",
+    "healthcare_edi_x12",
 )
 INSTALL_HINT = (
     "run it through make (make run / make test install Odoo 18.0 into .venv from "

@@ -3,7 +3,7 @@
     python -m tests.harness.openapi [--db <installed database>]
 
 The document is what ``GET /integration/v1/openapi.json`` serves on a copy of an
-installed database with the four addons and their demo data (``--db``, else
+installed database with the addons and their demo data (``--db``, else
 ``HCSC_TEST_DB``, else a throwaway one installed here). ``tests/e2e/test_openapi_contract.py``
 fails while the committed copy differs from what is served.
 """

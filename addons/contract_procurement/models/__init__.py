@@ -5,7 +5,9 @@ from . import contract_procurement_guarded
 from . import (
     account_journal,
     account_move,
+    audit_story,
     contract_procurement_sync,
+    integration_demo,
     integration_partner,
     product_category,
     purchase_contract,
@@ -16,3 +18,11 @@ from . import (
     stock_move,
     stock_warehouse,
 )
+
+# isort: split
+# after purchase_order_transmission: extends the approval actions defined there
+from . import purchase_order_approval
+
+# isort: split
+# after the model they extend
+from . import handlers

@@ -2,9 +2,9 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare
 
 from .. import guard
+from .. import three_way_match as twm
 from .purchase_order import _digest
 
 BILL_TYPES = ("in_invoice", "in_refund")
@@ -15,6 +15,11 @@ EXCEPTION_TYPES = [
     ("price_variance", "Billed price above order price"),
     ("duplicate_invoice", "Duplicate supplier invoice number"),
     ("no_order", "Bill without purchase order"),
+]
+
+WAITING_FOR = [
+    (twm.WAITING_RECEIPT, "Waiting for Receipt"),
+    (twm.WAITING_APPROVAL, "Waiting for a Decision"),
 ]
 
 BILL_PO_POLICIES = [
@@ -41,6 +46,7 @@ class PurchaseMatchException(models.Model):
         "description",
         "expected",
         "billed",
+        "waiting_for",
         "state",
     )
 
@@ -54,6 +60,13 @@ class PurchaseMatchException(models.Model):
     description = fields.Char(required=True)
     expected = fields.Float(digits="Product Price")
     billed = fields.Float(digits="Product Price")
+    waiting_for = fields.Selection(
+        WAITING_FOR,
+        default=twm.WAITING_APPROVAL,
+        required=True,
+        help="What clears it: the goods received (billed within the order, not yet "
+        "received), or a person's decision (a corrected bill or a Finance Manager's override).",
+    )
     state = fields.Selection(
         [("open", "Open"), ("resolved", "Resolved"), ("overridden", "Overridden")],
         default="open",
@@ -71,14 +84,6 @@ class PurchaseMatchException(models.Model):
     def _match_key(self):
         self.ensure_one()
         return (self.exception_type, self.move_line_id.id, self.purchase_line_id.id)
-
-    @api.model
-    def _match_key_of(self, vals):
-        return (
-            vals["exception_type"],
-            vals.get("move_line_id") or False,
-            vals.get("purchase_line_id") or False,
-        )
 
     def _responsible_user(self):
         """The buyer of the bill's order when a real person, else the configured one."""
@@ -113,7 +118,14 @@ class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "contract.procurement.guarded"]
 
-    _guarded_fields = ("match_override_by_id", "match_override_reason", "match_override_digest")
+    # the match computes its state; a client writing it would post a bill past the match
+    _guarded_fields = (
+        "match_override_by_id",
+        "match_override_reason",
+        "match_override_digest",
+        "match_state",
+        "match_waiting_for",
+    )
     _guarded_create_defaults = {
         "match_override_by_id": False,
         "match_override_reason": False,
@@ -131,6 +143,17 @@ class AccountMove(models.Model):
         compute="_compute_match_state",
         store=True,
         index=True,
+    )
+    match_waiting_for = fields.Selection(
+        WAITING_FOR,
+        "Blocked Until",
+        compute="_compute_match_waiting_for",
+        store=True,
+        index=True,
+        help="A draft bill Confirm refuses: it waits for the goods, or for a decision.",
+    )
+    match_block_message = fields.Html(
+        "Why Blocked", compute="_compute_match_block_message", sanitize=False
     )
     match_override_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     match_override_reason = fields.Text(readonly=True, copy=False)
@@ -155,16 +178,64 @@ class AccountMove(models.Model):
     )
     def _compute_match_state(self):
         for move in self:
-            states = set(move.match_exception_ids.mapped("state"))
-            if move.move_type not in BILL_TYPES:
-                move.match_state = "none"
-            elif "open" in states:
-                move.match_state = "overridden" if move._match_override_holds() else "exception"
-            elif "overridden" in states:
-                # posted over its exceptions: it stays "Overridden", never "Matched"
-                move.match_state = "overridden"
-            else:
-                move.match_state = "matched"
+            is_bill = move.move_type in BILL_TYPES
+            states = move.match_exception_ids.mapped("state") if is_bill else []
+            move.match_state = twm.bill_state(
+                is_bill, states, "open" in states and move._match_override_holds()
+            )
+
+    @api.depends(
+        "match_state", "state", "match_exception_ids.state", "match_exception_ids.waiting_for"
+    )
+    def _compute_match_waiting_for(self):
+        for move in self:
+            blocked = move.state == "draft" and move.match_state == twm.EXCEPTION
+            open_ = move.match_exception_ids.filtered(lambda e: e.state == "open")
+            move.match_waiting_for = (
+                twm.waiting_for(
+                    twm.Finding(e.exception_type, waiting_for=e.waiting_for) for e in open_
+                )
+                if blocked
+                else False
+            )
+
+    @api.depends(
+        "match_waiting_for", "match_exception_ids.state", "match_exception_ids.description"
+    )
+    def _compute_match_block_message(self):
+        for move in self:
+            move.match_block_message = (
+                move._match_block_message() if move.match_waiting_for else False
+            )
+
+    def _match_block_message(self):
+        """Why Confirm refuses the bill: each open exception, its line and its reason.
+
+        Product names and invoice numbers come from suppliers' messages: they are escaped
+        by the Markup templates, never inserted as markup.
+        """
+        self.ensure_one()
+        open_ = self.match_exception_ids.filtered(lambda e: e.state == "open")
+        types = dict(
+            self.env["purchase.match.exception"]
+            ._fields["exception_type"]
+            ._description_selection(self.env)
+        )
+        items = Markup("").join(
+            Markup("<li><strong>%s</strong>: %s</li>") % (types[e.exception_type], e.description)
+            for e in open_
+        )
+        if self.match_waiting_for == twm.WAITING_RECEIPT:
+            intro = _(
+                "This bill cannot be confirmed yet: it bills goods not received. It is matched "
+                "again when the receipt is validated."
+            )
+        else:
+            intro = _(
+                "This bill cannot be confirmed: correct it, or a Finance Manager overrides the "
+                "match with a written reason."
+            )
+        return Markup("<p class='mb-1'>%s</p><ul class='mb-0'>%s</ul>") % (intro, items)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -285,50 +356,95 @@ class AccountMove(models.Model):
 
     def _match_tolerances(self):
         company = self.company_id
-        return (
-            company.match_qty_tolerance_pct,
-            company.match_price_tolerance_pct,
-            company.match_price_tolerance_abs,
+        return twm.Tolerances(
+            qty_pct=company.match_qty_tolerance_pct,
+            price_pct=company.match_price_tolerance_pct,
+            price_abs=company.match_price_tolerance_abs,
         )
 
     def _run_three_way_match(self):
         """(Re)compute the match exceptions of draft vendor bills.
 
-        An open exception still found is updated in place (its activity stays); one no
-        longer found is resolved; a new one is raised with an activity for its responsible.
+        The decisions are :mod:`three_way_match`'s: an open exception still found is updated
+        in place (its activity stays); one no longer found is resolved; a new one is raised
+        with an activity for its responsible.
         """
         Exception_ = self.env["purchase.match.exception"].sudo()
         for move in self.filtered(lambda m: m.state == "draft" and m.move_type in BILL_TYPES):
-            found = move._match_header_exceptions() + move._match_line_exceptions()
+            findings = move._match_header_findings() + move._match_line_findings()
             open_ = {
                 exception._match_key(): exception
                 for exception in move.match_exception_ids.sudo().filtered(
                     lambda e: e.state == "open"
                 )
             }
-            new_vals = []
-            for vals in found:
-                key = Exception_._match_key_of(vals)
-                current = open_.pop(key, None)
-                if current is None:
-                    new_vals.append(vals)
-                    continue
-                changes = {
-                    name: vals.get(name, 0.0)
-                    for name in ("description", "expected", "billed")
-                    if current[name] != vals.get(name, 0.0)
-                }
-                if changes:
-                    with guard.guarded_write():
-                        current.write(changes)
+            changes = twm.plan(findings, open_)
             with guard.guarded_write():
-                Exception_.concat(*open_.values()).write({"state": "resolved"})
-                created = Exception_.create(new_vals)
+                for finding in changes.update:
+                    current = open_[finding.key]
+                    vals = move._prepare_match_exception_vals(finding)
+                    updated = {
+                        name: vals[name]
+                        for name in ("description", "expected", "billed", "waiting_for")
+                        if current[name] != vals[name]
+                    }
+                    if updated:
+                        current.write(updated)
+                Exception_.concat(*(open_[key] for key in changes.resolve)).write(
+                    {"state": "resolved"}
+                )
+                created = Exception_.create(
+                    [move._prepare_match_exception_vals(finding) for finding in changes.create]
+                )
             created._schedule_responsible_activity()
 
-    def _match_header_exceptions(self):
+    def _prepare_match_exception_vals(self, finding):
         self.ensure_one()
-        found = []
+        return {
+            "move_id": self.id,
+            "move_line_id": finding.bill_line_id or False,
+            "purchase_line_id": finding.order_line_id or False,
+            "exception_type": finding.kind,
+            "expected": finding.expected,
+            "billed": finding.billed,
+            "waiting_for": finding.waiting_for,
+            "description": self._match_finding_description(finding),
+        }
+
+    def _match_finding_description(self, finding):
+        """The finding in words, for the exception list, the banner and the activity."""
+        self.ensure_one()
+        if finding.kind == twm.QTY_NOT_RECEIVED:
+            return _(
+                "%(product)s: %(billed)g billed, %(received)g received",
+                product=finding.label,
+                billed=finding.billed,
+                received=finding.expected,
+            )
+        if finding.kind == twm.PRICE_VARIANCE:
+            return _(
+                "%(product)s: billed at %(billed)s, ordered at %(ordered)s",
+                product=finding.label,
+                billed=finding.billed,
+                ordered=finding.expected,
+            )
+        if finding.kind == twm.DUPLICATE_INVOICE:
+            return _(
+                "Invoice number %(ref)s already on %(other)s", ref=self.ref, other=finding.label
+            )
+        if finding.expected or finding.billed:
+            return _(
+                "No purchase order behind this bill, and its untaxed amount %(amount)s is "
+                "above the %(threshold)s allowed without one",
+                amount=finding.billed,
+                threshold=finding.expected,
+            )
+        return _("No purchase order behind this bill")
+
+    def _match_header_findings(self):
+        """Findings of the bill as a whole: a duplicate invoice number, no order behind it."""
+        self.ensure_one()
+        findings = []
         if self.ref:
             duplicate = self.search(
                 [
@@ -341,119 +457,90 @@ class AccountMove(models.Model):
                 ],
                 limit=1,
             )
-            if duplicate:
-                found.append(
-                    {
-                        "move_id": self.id,
-                        "exception_type": "duplicate_invoice",
-                        "description": _(
-                            "Invoice number %(ref)s already on %(other)s",
-                            ref=self.ref,
-                            other=duplicate.display_name,
-                        ),
-                    }
-                )
+            findings.append(twm.duplicate_finding(duplicate.display_name))
         product_lines = self.invoice_line_ids.filtered(lambda rec: rec.display_type == "product")
         if product_lines and not product_lines.purchase_line_id:
-            description = self._no_order_exception_description()
-            if description:
-                found.append(
-                    {"move_id": self.id, "exception_type": "no_order", "description": description}
-                )
-        return found
+            policy, threshold = self._bill_po_policy()
+            findings.append(twm.no_order_finding(policy, threshold, self.amount_untaxed))
+        return [finding for finding in findings if finding]
 
     def _bill_po_policy(self):
-        """The policy for bills without an order, and its threshold: the vendor's, else
-        the journal's, else the strictest of the lines' product categories; a category
-        without one, like a line without a category, requires an order (the default)."""
+        """The policy for bills without an order and its threshold, from the vendor, the
+        journal and the lines' product categories (see ``resolve_bill_po_policy``)."""
         self.ensure_one()
         # the policy fields are the override group's; every caller of the match reads them
         vendor = self.commercial_partner_id.sudo()
         journal = self.journal_id.sudo()
-        for source in (vendor, journal):
-            if source.bill_po_policy:
-                return source.bill_po_policy, source.bill_po_threshold
         lines = self.invoice_line_ids.filtered(lambda rec: rec.display_type == "product")
-        categories = lines.product_id.categ_id.sudo()
-        if not lines or any(not line.product_id for line in lines):
-            return "required", 0.0
-        if any(not category.bill_po_policy for category in categories):
-            return "required", 0.0
-        rank = {"required": 0, "threshold": 1, "not_required": 2}
-        strictest = min(categories, key=lambda c: (rank[c.bill_po_policy], c.bill_po_threshold))
-        return strictest.bill_po_policy, strictest.bill_po_threshold
+        return twm.resolve_bill_po_policy(
+            vendor=(vendor.bill_po_policy, vendor.bill_po_threshold),
+            journal=(journal.bill_po_policy, journal.bill_po_threshold),
+            categories=[
+                (category.bill_po_policy, category.bill_po_threshold)
+                for category in lines.product_id.categ_id.sudo()
+            ],
+            all_lines_categorised=all(line.product_id for line in lines),
+        )
 
-    def _no_order_exception_description(self):
-        """Why this bill without an order is an exception, or empty when its policy lets it."""
+    def _match_line_findings(self):
+        """Findings of the bill lines on an order: billed beyond receipt, above the price."""
         self.ensure_one()
-        policy, threshold = self._bill_po_policy()
-        if policy == "not_required":
-            return ""
-        if policy == "threshold":
-            if float_compare(self.amount_untaxed, threshold, precision_digits=2) <= 0:
-                return ""
-            return _(
-                "No purchase order behind this bill, and its untaxed amount %(amount)s is "
-                "above the %(threshold)s allowed without one",
-                amount=self.amount_untaxed,
-                threshold=threshold,
-            )
-        return _("No purchase order behind this bill")
+        findings = []
+        for result in twm.match_lines(self._prepare_match_bill_lines(), self._match_tolerances()):
+            findings.extend(result.findings)
+        return findings
 
-    def _match_line_exceptions(self):
+    def _prepare_match_bill_lines(self):
+        """The bill's lines on an order as :class:`three_way_match.BillLine`, quantities and
+        prices in the order line's unit, refunds negative."""
         self.ensure_one()
-        qty_pct, price_pct, price_abs = self._match_tolerances()
-        found = []
-        for line in self.invoice_line_ids.filtered("purchase_line_id"):
+        lines = self.invoice_line_ids.filtered("purchase_line_id")
+        prepared = []
+        for line in lines:
             order_line = line.purchase_line_id
-            rounding = order_line.product_uom.rounding
-            other_billed = sum(
-                other.quantity
-                for other in order_line.invoice_lines
-                if other.move_id != self and other.move_id.state == "posted"
+            # other lines of this bill on the same order line bill it too: split lines add up
+            siblings = (lines - line).filtered(
+                lambda rec, ol=order_line: rec.purchase_line_id == ol
             )
-            billed = other_billed + line.product_uom_id._compute_quantity(
-                line.quantity, order_line.product_uom
+            posted = order_line.invoice_lines.filtered(
+                lambda rec: rec.move_id != self and rec.move_id.state == "posted"
             )
-            allowed = order_line.qty_received * (1 + qty_pct / 100.0)
-            if float_compare(billed, allowed, precision_rounding=rounding) > 0:
-                found.append(
-                    {
-                        "move_id": self.id,
-                        "move_line_id": line.id,
-                        "purchase_line_id": order_line.id,
-                        "exception_type": "qty_not_received",
-                        "expected": order_line.qty_received,
-                        "billed": billed,
-                        "description": _(
-                            "%(product)s: %(billed)g billed, %(received)g received",
-                            product=line.product_id.display_name,
-                            billed=billed,
-                            received=order_line.qty_received,
-                        ),
-                    }
+            prepared.append(
+                twm.BillLine(
+                    id=line.id,
+                    order_line=twm.OrderLine(
+                        id=order_line.id,
+                        price_unit=order_line.price_unit,
+                        ordered=order_line.product_qty,
+                        received=order_line.qty_received,
+                        rounding=order_line.product_uom.rounding,
+                    ),
+                    quantity=self._match_quantity(line),
+                    price_unit=self._match_price(line),
+                    billed_elsewhere=sum(
+                        self._match_quantity(other) for other in posted | siblings
+                    ),
+                    label=line.product_id.display_name or line.name or "",
                 )
-            limit = max(
-                order_line.price_unit * (1 + price_pct / 100.0), order_line.price_unit + price_abs
             )
-            if float_compare(line.price_unit, limit, precision_digits=6) > 0:
-                found.append(
-                    {
-                        "move_id": self.id,
-                        "move_line_id": line.id,
-                        "purchase_line_id": order_line.id,
-                        "exception_type": "price_variance",
-                        "expected": order_line.price_unit,
-                        "billed": line.price_unit,
-                        "description": _(
-                            "%(product)s: billed at %(billed)s, ordered at %(ordered)s",
-                            product=line.product_id.display_name,
-                            billed=line.price_unit,
-                            ordered=order_line.price_unit,
-                        ),
-                    }
-                )
-        return found
+        return prepared
+
+    @api.model
+    def _match_quantity(self, line):
+        """The line's quantity in its order line's unit; negative on a refund."""
+        uom = line.purchase_line_id.product_uom
+        quantity = line.quantity
+        if line.product_uom_id and uom and line.product_uom_id != uom:
+            quantity = line.product_uom_id._compute_quantity(quantity, uom)
+        return -quantity if line.move_id.move_type == "in_refund" else quantity
+
+    @api.model
+    def _match_price(self, line):
+        """The line's unit price per unit of its order line."""
+        uom = line.purchase_line_id.product_uom
+        if line.product_uom_id and uom and line.product_uom_id != uom:
+            return line.product_uom_id._compute_price(line.price_unit, uom)
+        return line.price_unit
 
     def _override_match(self, reason):
         """Finance Manager only, with a written reason, on the bill as it is now; audited."""

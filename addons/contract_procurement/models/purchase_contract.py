@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import guard
+from .. import contract_consumption, guard
 
 CONTRACT_STATES = [
     ("draft", "Draft"),
@@ -27,8 +27,13 @@ REVIEWED_FIELDS = {
     "date_start",
     "date_end",
     "line_ids",
+    "ceiling_amount",
 }
 CLOSED_STATES = ("expired", "terminated")
+# order and bill states that consume a contract's ceiling
+COMMITTED_ORDER_STATES = ("purchase", "done")
+# who sees what a contract is worth: buyers, and the AP side that pays against it
+CONSUMPTION_READERS = "purchase.group_purchase_user,account.group_account_invoice"
 PURCHASE_USER = "purchase.group_purchase_user"
 PROCUREMENT_MANAGER = "contract_procurement.group_procurement_manager"
 
@@ -104,6 +109,43 @@ class PurchaseContract(models.Model):
     )
     renewal_notified = fields.Boolean(readonly=True, copy=False)
     document_ids = fields.Many2many("ir.attachment", string="Documents")
+    ceiling_amount = fields.Monetary(
+        "Ceiling",
+        currency_field="currency_id",
+        tracking=True,
+        help="The most the contract may be worth over its term, in its currency (0: no "
+        "ceiling). Part of the approved terms: changing it sends the contract to review.",
+    )
+    committed_amount = fields.Monetary(
+        "Committed",
+        currency_field="currency_id",
+        compute="_compute_consumption",
+        groups=CONSUMPTION_READERS,
+        help="Untaxed value of the confirmed order lines priced by this contract, in the "
+        "contract's currency at each order's date.",
+    )
+    invoiced_amount = fields.Monetary(
+        "Invoiced",
+        currency_field="currency_id",
+        compute="_compute_consumption",
+        groups=CONSUMPTION_READERS,
+        help="Untaxed value of the posted vendor bill lines on those order lines, net of "
+        "refunds, in the contract's currency at each bill's date.",
+    )
+    remaining_amount = fields.Monetary(
+        "Remaining",
+        currency_field="currency_id",
+        compute="_compute_consumption",
+        groups=CONSUMPTION_READERS,
+        help="Ceiling minus the larger of committed and invoiced; negative when overrun.",
+    )
+    consumption_pct = fields.Float(
+        "Consumed (%)",
+        compute="_compute_consumption",
+        groups=CONSUMPTION_READERS,
+        digits=(16, 1),
+    )
+    over_ceiling = fields.Boolean(compute="_compute_consumption", groups=CONSUMPTION_READERS)
 
     _sql_constraints = [
         (
@@ -112,6 +154,82 @@ class PurchaseContract(models.Model):
             "A contract cannot end before it starts.",
         ),
     ]
+
+    def _compute_consumption(self):
+        committed = self._committed_amounts()
+        invoiced = self._invoiced_amounts()
+        for contract in self:
+            figures = contract_consumption.consumption(
+                contract.ceiling_amount,
+                committed.get(contract.id, 0.0),
+                invoiced.get(contract.id, 0.0),
+            )
+            contract.committed_amount = committed.get(contract.id, 0.0)
+            contract.invoiced_amount = invoiced.get(contract.id, 0.0)
+            contract.remaining_amount = figures.remaining
+            contract.consumption_pct = figures.percent
+            contract.over_ceiling = figures.over_ceiling
+
+    def _consumption_order_lines(self):
+        """The confirmed order lines priced by these contracts, in each contract's company.
+
+        Read with sudo after the caller's own read access to the contracts is checked: an
+        AP clerk sees what a contract is worth without reading every order line.
+        """
+        contracts = self.filtered("id")
+        if not contracts:
+            return self.env["purchase.order.line"]
+        contracts.check_access("read")
+        return (
+            self.env["purchase.order.line"]
+            .sudo()
+            .search(
+                [
+                    ("contract_line_id.contract_id", "in", contracts.ids),
+                    ("order_id.state", "in", COMMITTED_ORDER_STATES),
+                ]
+            )
+            .filtered(lambda line: line.company_id == line.contract_line_id.contract_id.company_id)
+        )
+
+    def _committed_amounts(self):
+        """Contract id -> committed value in the contract's currency."""
+        amounts = {}
+        for line in self._consumption_order_lines():
+            contract = line.contract_line_id.contract_id
+            amounts[contract.id] = amounts.get(contract.id, 0.0) + contract._to_contract_currency(
+                line.price_subtotal, line.currency_id, line.order_id.date_order
+            )
+        return amounts
+
+    def _invoiced_amounts(self):
+        """Contract id -> invoiced value (posted bills net of refunds), contract currency."""
+        amounts = {}
+        order_lines = self._consumption_order_lines()
+        for bill_line in order_lines.invoice_lines.filtered(
+            lambda rec: rec.parent_state == "posted" and rec.display_type == "product"
+        ):
+            contract = bill_line.purchase_line_id.contract_line_id.contract_id
+            sign = -1 if bill_line.move_id.move_type == "in_refund" else 1
+            amounts[contract.id] = amounts.get(contract.id, 0.0) + sign * (
+                contract._to_contract_currency(
+                    bill_line.price_subtotal,
+                    bill_line.currency_id,
+                    bill_line.move_id.invoice_date or bill_line.date,
+                )
+            )
+        return amounts
+
+    def _to_contract_currency(self, amount, currency, on_date):
+        self.ensure_one()
+        if not currency or currency == self.currency_id:
+            return amount
+        return currency._convert(
+            amount,
+            self.currency_id,
+            self.company_id,
+            fields.Date.to_date(on_date) or fields.Date.context_today(self),
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -14,6 +14,7 @@ class PurchaseContractLine(models.Model):
     _name = "purchase.contract.line"
     _description = "Supplier Contract Line"
     _order = "contract_id, sequence, id"
+    _rec_names_search = ["contract_id.name", "product_id.default_code", "product_id.name"]
 
     sequence = fields.Integer(default=10)
     contract_id = fields.Many2one(
@@ -31,6 +32,12 @@ class PurchaseContractLine(models.Model):
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     state = fields.Selection(related="contract_id.state", store=True)
+
+    @api.depends("contract_id.name", "product_id")
+    def _compute_display_name(self):
+        # buyers read "CT-00012 - [CT-SYR10] Syringe", not the line's id
+        for line in self:
+            line.display_name = f"{line.contract_id.name} - {line.product_id.display_name}"
 
     @api.model_create_multi
     def create(self, vals_list):

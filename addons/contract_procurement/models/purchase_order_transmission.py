@@ -100,6 +100,9 @@ class PurchaseOrder(models.Model):
         "Acknowledgement Latency (h)", readonly=True, copy=False, aggregator="avg"
     )
     ack_discrepancies = fields.Text(readonly=True, copy=False)
+    ack_discrepancy_html = fields.Html(
+        "Discrepancies", compute="_compute_ack_discrepancy_html", sanitize=False
+    )
     approval_group_ids = fields.Many2many(
         "res.groups", string="Approval Needed From", compute="_compute_approval_group_ids"
     )
@@ -108,15 +111,58 @@ class PurchaseOrder(models.Model):
     )
     approval_digest = fields.Char(readonly=True, copy=False)
 
-    @api.depends("amount_untaxed", "picking_type_id", "order_line.product_id", "company_id")
-    def _compute_approval_group_ids(self):
-        rules = self.env["purchase.approval.rule"].search([])
+    @api.depends("ack_discrepancies")
+    def _compute_ack_discrepancy_html(self):
         for order in self:
-            order.approval_group_ids = rules.filtered(
-                lambda rule, o=order: (
-                    (not rule.company_id or rule.company_id == o.company_id) and rule._matches(o)
-                )
-            ).group_id
+            differences = json.loads(order.ack_discrepancies) if order.ack_discrepancies else []
+            order.ack_discrepancy_html = _discrepancy_table(order, differences)
+
+    @api.depends(
+        "amount_untaxed",
+        "amount_total",
+        "picking_type_id",
+        "order_line.product_id",
+        "company_id.po_double_validation",
+        "company_id.po_double_validation_amount",
+    )
+    def _compute_approval_group_ids(self):
+        # computed for orders the caller reads (the ORM checked that); who must approve
+        # them is part of the order for AP clerks and inventory users too, who may not
+        # read the rules: read as superuser, kept to each order's company below
+        rules = self.env["purchase.approval.rule"].sudo().search([])
+        for order in self:
+            order.approval_group_ids = (
+                rules.filtered(
+                    lambda rule, o=order: (
+                        (not rule.company_id or rule.company_id == o.company_id)
+                        and rule._matches(o)
+                    )
+                ).group_id
+                | order._double_validation_group()
+            )
+
+    def _double_validation_group(self):
+        """Odoo's two-step validation (purchase settings) as one more approval rule: from
+        its amount (taxes included, as Odoo compares), a Purchase Administrator approves
+        the draft like any rule's approver. One mechanism: see readme/USAGE.md."""
+        self.ensure_one()
+        company = self.company_id
+        if company.po_double_validation != "two_step":
+            return self.env["res.groups"]
+        threshold = company.currency_id._convert(
+            company.po_double_validation_amount,
+            self.currency_id,
+            company,
+            self.date_order or fields.Date.today(),
+        )
+        if self.amount_total < threshold:
+            return self.env["res.groups"]
+        return self.env.ref("purchase.group_purchase_manager")
+
+    def _approval_allowed(self):
+        """Odoo's "To Approve" step is not used: Confirm Order reaches Odoo's flow only
+        after the approval rules (the two-step validation among them) passed."""
+        return True
 
     def action_approve_order(self):
         """Approve an order an approval rule holds: a member of the rule's group who is
@@ -173,13 +219,8 @@ class PurchaseOrder(models.Model):
         super()._check_contract_rules()
         groups = self.approval_group_ids
         if groups and not self._order_approval_holds():
-            users = groups.users.filtered(lambda u: not u.share)[:3]
-            for user in users:
-                self.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    user_id=user.id,
-                    summary=_("Approve %s", self.name),
-                )
+            # nothing is scheduled here: the error rolls the transaction back. Confirm
+            # Order on the form asks the approvers instead (action_request_approval)
             raise UserError(
                 _(
                     "%(order)s needs the approval of %(groups)s before confirmation.",
@@ -328,7 +369,10 @@ class PurchaseOrder(models.Model):
                 differences.append(
                     {
                         "item": ack["item"],
+                        "line": "",
                         "field": "item",
+                        "ordered": None,
+                        "acknowledged": ack["item"],
                         "description": _("%s is not on the order", ack["item"]),
                     }
                 )
@@ -341,6 +385,7 @@ class PurchaseOrder(models.Model):
                     differences.append(
                         {
                             "item": ack["item"],
+                            "line": line.name,
                             "field": field,
                             "ordered": ordered,
                             "acknowledged": acked,
@@ -358,6 +403,7 @@ class PurchaseOrder(models.Model):
                 differences.append(
                     {
                         "item": ack["item"],
+                        "line": line.name,
                         "field": "promised_date",
                         "ordered": fields.Date.to_string(line.date_planned.date()),
                         "acknowledged": promised[:10],
@@ -378,3 +424,49 @@ class PurchaseOrder(models.Model):
         if suppliers is not None:
             domain.append(("partner_id", "child_of", suppliers.commercial_partner_id.ids))
         return self.sudo().search(domain, limit=1)
+
+
+def _discrepancy_labels(env):
+    return {
+        "item": env._("Item"),
+        "quantity": env._("Quantity"),
+        "price": env._("Unit Price"),
+        "promised_date": env._("Promised Date"),
+    }
+
+
+def _discrepancy_table(order, differences):
+    """The acknowledgement's differences as a table (line, field, ordered, acknowledged);
+    every cell is escaped: items and values come from the supplier."""
+    if not differences:
+        return False
+    env = order.env
+    labels = _discrepancy_labels(env)
+    header = Markup("").join(
+        Markup("<th>%s</th>") % title
+        for title in (
+            env._("Line"),
+            env._("Item"),
+            env._("Field"),
+            env._("Ordered"),
+            env._("Acknowledged"),
+        )
+    )
+    rows = Markup("").join(
+        Markup("<tr>%s</tr>")
+        % Markup("").join(
+            Markup("<td>%s</td>") % ("" if value is None else value)
+            for value in (
+                difference.get("line") or env._("(not on the order)"),
+                difference.get("item"),
+                labels.get(difference.get("field"), difference.get("field")),
+                difference.get("ordered"),
+                difference.get("acknowledged"),
+            )
+        )
+        for difference in differences
+    )
+    return Markup(
+        '<table class="table table-sm table-bordered o_ack_discrepancies">'
+        "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+    ) % (header, rows)

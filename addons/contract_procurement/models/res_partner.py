@@ -16,6 +16,18 @@ SUPPLIER_STATUS = [
 ]
 # how strict a status is: a message may make a person's hold stricter, never lift it
 SUPPLIER_STATUS_SEVERITY = {"approved": 0, "pending": 1, "suspended": 2, "blocked": 3}
+# who sees a supplier's documents on the vendor form: buyers and the AP side
+SUPPLIER_DOCUMENT_READERS = "purchase.group_purchase_user,account.group_account_invoice"
+# an order still in progress: to confirm, or confirmed and not yet fully received or billed
+OPEN_ORDER_DOMAIN = [
+    "|",
+    ("state", "in", ("draft", "sent", "to approve")),
+    "&",
+    ("state", "=", "purchase"),
+    "|",
+    ("receipt_status", "in", ("pending", "partial")),
+    ("invoice_status", "=", "to invoice"),
+]
 
 
 class ResPartner(models.Model):
@@ -56,6 +68,86 @@ class ResPartner(models.Model):
         "and the product categories' policy. Empty: they decide.",
     )
     bill_po_threshold = fields.Float("No-order Approval Threshold", groups=MATCH_OVERRIDE)
+    supplier_contract_count = fields.Integer(
+        "Contracts", compute="_compute_supplier_document_counts", groups=SUPPLIER_DOCUMENT_READERS
+    )
+    supplier_open_order_count = fields.Integer(
+        "Open Orders", compute="_compute_supplier_document_counts", groups=SUPPLIER_DOCUMENT_READERS
+    )
+    supplier_exception_bill_count = fields.Integer(
+        "Bills in Exception",
+        compute="_compute_supplier_document_counts",
+        groups=SUPPLIER_DOCUMENT_READERS,
+    )
+
+    def _compute_supplier_document_counts(self):
+        # counted as the reader: record rules and company hold, so a count never shows
+        # documents the reader could not open from the button
+        counts = {
+            "supplier_contract_count": self._supplier_documents_count("purchase.contract"),
+            "supplier_open_order_count": self._supplier_documents_count("purchase.order"),
+            "supplier_exception_bill_count": self._supplier_documents_count("account.move"),
+        }
+        for partner in self:
+            commercial = partner.commercial_partner_id.id
+            for name, by_partner in counts.items():
+                partner[name] = by_partner.get(commercial, 0)
+
+    def _supplier_documents_domain(self, model):
+        """The domain of the vendor form's smart button on ``model`` for these suppliers."""
+        commercial = self.commercial_partner_id.ids
+        if model == "purchase.contract":
+            return [("partner_id", "in", commercial)]
+        if model == "purchase.order":
+            return [("partner_id.commercial_partner_id", "in", commercial), *OPEN_ORDER_DOMAIN]
+        return [
+            ("commercial_partner_id", "in", commercial),
+            ("move_type", "in", ("in_invoice", "in_refund")),
+            ("match_state", "=", "exception"),
+        ]
+
+    def _supplier_documents_count(self, model):
+        """Commercial partner id -> number of ``model`` documents the reader may see."""
+        Model = self.env[model]
+        partners = self.filtered("id")
+        if not partners or not Model.has_access("read"):
+            return {}
+        group_field = "commercial_partner_id" if model == "account.move" else "partner_id"
+        counts = {}
+        for partner, count in Model._read_group(
+            partners._supplier_documents_domain(model), [group_field], ["__count"]
+        ):
+            commercial = partner.commercial_partner_id.id
+            counts[commercial] = counts.get(commercial, 0) + count
+        return counts
+
+    def _action_supplier_documents(self, xmlid, model):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = self._supplier_documents_domain(model)
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "search_default_partner_id": False,
+        }
+        return action
+
+    def action_view_supplier_contracts(self):
+        """The supplier's contracts, in every state."""
+        return self._action_supplier_documents(
+            "contract_procurement.purchase_contract_action", "purchase.contract"
+        )
+
+    def action_view_supplier_open_orders(self):
+        """The supplier's orders still to confirm, receive or bill."""
+        return self._action_supplier_documents("purchase.purchase_form_action", "purchase.order")
+
+    def action_view_supplier_exception_bills(self):
+        """The supplier's bills that Confirm refuses on the three-way match."""
+        action = self._action_supplier_documents(
+            "account.action_move_in_invoice_type", "account.move"
+        )
+        action["context"]["default_move_type"] = "in_invoice"
+        return action
 
     def _check_can_supply(self):
         """Raise a clear error unless this supplier may be ordered from."""

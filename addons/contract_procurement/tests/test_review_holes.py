@@ -111,21 +111,21 @@ class TestReviewHolesRpc(ReviewHolesMixin, ProcurementHttpCase):
         self.rpc(self.buyer, "purchase.order", "button_draft", [other.id])
         self.assertEqual((order.state, other.state), ("purchase", "draft"))
 
-    def test_second_step_of_a_two_step_validation_runs_the_checks_again(self):
+    def test_two_step_validation_is_approved_on_the_draft_and_checked_at_confirmation(self):
+        """Odoo's two-step validation is one more approval rule (readme/USAGE.md): the
+        draft is approved with four eyes, Confirm Order then checks everything again."""
         self.env.company.write(
             {"po_double_validation": "two_step", "po_double_validation_amount": 1000}
         )
         order = self.big_order(user=self.buyer)
+        self.assertRefused("UserError", self.buyer, "purchase.order", "button_confirm", [order.id])
+        self.assertRefused("UserError", self.buyer, "purchase.order", "button_approve", [order.id])
         self.rpc(self.manager_a, "purchase.order", "action_approve_order", [order.id])
-        self.rpc(self.buyer, "purchase.order", "button_confirm", [order.id])
-        self.assertEqual(order.state, "to approve")
         self.supplier.with_user(self.manager_a).action_supplier_block()
-        self.assertRefused(
-            "UserError", self.purchase_manager, "purchase.order", "button_approve", [order.id]
-        )
-        self.assertEqual(order.state, "to approve")
+        self.assertRefused("UserError", self.buyer, "purchase.order", "button_confirm", [order.id])
+        self.assertEqual(order.state, "draft")
         self.supplier.with_user(self.manager_a).action_supplier_approve()
-        self.rpc(self.purchase_manager, "purchase.order", "button_approve", [order.id])
+        self.rpc(self.buyer, "purchase.order", "button_confirm", [order.id])
         self.assertEqual(order.state, "purchase")
         self.assertTrue(order.picking_ids)
 

@@ -3,6 +3,7 @@ from . import (
     healthcare_replenishment,
     healthcare_stock_overview,
     healthcare_sync_state,
+    integration_demo,
     integration_mapping,
     integration_partner,
     product_template,
@@ -11,3 +12,7 @@ from . import (
     stock_warehouse,
     stock_warehouse_orderpoint,
 )
+
+# isort: split
+# after the model they extend
+from . import handlers

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 # Internal locations of each facility, and stock consumed out of them in 30 days.
 FACILITY_LOCATIONS = """
@@ -37,9 +37,16 @@ class HealthcareStockOverview(models.Model):
     incoming = fields.Float(readonly=True, digits="Product Unit of Measure")
     minimum = fields.Float(readonly=True, digits="Product Unit of Measure")
     avg_daily_consumption = fields.Float("Avg Daily Use (30 d)", readonly=True, digits=(16, 3))
+    # empty (SQL NULL) without consumption: no use means no end date, never 0 days
     days_of_cover = fields.Float(readonly=True, digits=(16, 1), aggregator="min")
+    days_of_cover_display = fields.Char(
+        "Days of Cover",
+        readonly=True,
+        help="Whole days the stock on hand lasts at the average daily use of the last 30 "
+        "days; ∞ when there is stock and no use, empty when there is neither.",
+    )
     value = fields.Float(readonly=True, digits="Product Price")
-    nearest_expiry = fields.Datetime(readonly=True, aggregator="min")
+    nearest_expiry = fields.Date(readonly=True, aggregator="min")
     is_shortage = fields.Boolean("Shortage", readonly=True)
 
     @property
@@ -49,7 +56,9 @@ class HealthcareStockOverview(models.Model):
             on_hand AS (
                 SELECT fl.warehouse_id, q.product_id, sum(q.quantity) AS on_hand,
                        sum(q.reserved_quantity) AS reserved,
-                       min(lot.expiration_date) FILTER (WHERE q.quantity > 0) AS nearest_expiry
+                       -- lots expire at midnight UTC of their date (see _prepare_lot_vals)
+                       (min(lot.expiration_date) FILTER (WHERE q.quantity > 0))::date
+                           AS nearest_expiry
                   FROM stock_quant q
                   JOIN facility_locations fl ON fl.location_id = q.location_id
                   LEFT JOIN stock_lot lot ON lot.id = q.lot_id
@@ -93,7 +102,13 @@ class HealthcareStockOverview(models.Model):
                    COALESCE(i.incoming, 0) AS incoming, COALESCE(mi.minimum, 0) AS minimum,
                    COALESCE(c.avg_daily, 0) AS avg_daily_consumption,
                    CASE WHEN COALESCE(c.avg_daily, 0) > 0
-                        THEN COALESCE(o.on_hand, 0) / c.avg_daily END AS days_of_cover,
+                        THEN GREATEST(COALESCE(o.on_hand, 0), 0) / c.avg_daily
+                   END AS days_of_cover,
+                   CASE WHEN COALESCE(c.avg_daily, 0) > 0
+                        THEN to_char(floor(GREATEST(COALESCE(o.on_hand, 0), 0) / c.avg_daily),
+                                     'FM999999999990')
+                        WHEN COALESCE(o.on_hand, 0) > 0 THEN '∞'
+                   END AS days_of_cover_display,
                    COALESCE(o.on_hand, 0) * COALESCE(
                        (pp.standard_price ->> w.company_id::text)::numeric, 0) AS value,
                    o.nearest_expiry,
@@ -110,6 +125,38 @@ class HealthcareStockOverview(models.Model):
               LEFT JOIN minimums mi ON mi.warehouse_id = p.warehouse_id
                                    AND mi.product_id = p.product_id
         """
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        # the shown text sorts as the number it stands for ("9" before "10", "∞" last)
+        if field_name == "days_of_cover_display":
+            field_name = "days_of_cover"
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def action_open_quants(self):
+        """The lots and quants behind the row: its item in the facility's internal
+        locations, each with its lot and expiry date (under the user's own rights)."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "healthcare_inventory_sync.stock_quant_healthcare_lots_action"
+        )
+        action["name"] = _(
+            "%(product)s at %(facility)s",
+            product=self.product_id.display_name,
+            facility=self.warehouse_id.name,
+        )
+        action["domain"] = self._quants_domain()
+        action["context"] = {"create": False}
+        return action
+
+    def _quants_domain(self):
+        """The quants the row sums: the same internal locations of the facility."""
+        self.ensure_one()
+        return [
+            ("product_id", "=", self.product_id.id),
+            ("location_id", "child_of", self.warehouse_id.view_location_id.id),
+            ("location_id.usage", "=", "internal"),
+        ]
 
 
 class HealthcareExpiryWatch(models.Model):

@@ -7,6 +7,8 @@ from . import (
     test_partner_text,
     test_proposal_views,
     test_replenishment_refresh,
+    test_stock_overview,
     test_sync_health,
+    test_tours,
     test_visibility,
 )

@@ -62,6 +62,24 @@ class Base(models.AbstractModel):
         return result
 
     # ------------------------------------------------------------------
+    # The story of a document (see integration.audit.event.action_trace_records)
+    # ------------------------------------------------------------------
+
+    def _audit_related_records(self):
+        """Records whose audit events belong to the story of these records.
+
+        Return a list of recordsets, the next steps of the story: an order gives
+        its receipts and bills, a bill its payments. The audit trail follows
+        them step by step, so each model names only its neighbours. Override in
+        the addon that knows the relation; the default has none.
+
+        Called as superuser, once the caller was checked (Audit Viewer, and
+        allowed to read the starting records): what an Audit Viewer then sees of
+        each event is limited as always (values only for models he may read).
+        """
+        return []
+
+    # ------------------------------------------------------------------
     # Helpers (prefixed _audit_ to stay out of other models' way)
     # ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .. import chain
@@ -52,6 +53,32 @@ DEFAULT_RETENTION_DAYS = 2555
 MIN_RETENTION_OPTION = "audit_min_retention_days"  # configuration file option
 DEFAULT_MIN_RETENTION_DAYS = 365
 AUDIT_MANAGER = "integration_audit.group_audit_manager"
+AUDIT_VIEWER = "integration_audit.group_audit_viewer"
+
+# Events of one transaction share its timestamp, and are not inserted in the
+# order things happened: a job logs "started" when it ends, a create logs after
+# the writes it caused. Within one timestamp, the trail orders them by this
+# rank: a job's start, what was created, changed, deleted, then the outcomes.
+CAUSAL_RANKS = {
+    "inbound_received": 0,
+    "inbound_rejected": 0,
+    "inbound_query": 0,
+    "job_started": 1,
+    "manual_action": 2,
+    "config_change": 3,
+    "record_created": 3,
+    "record_changed": 4,
+    "record_deleted": 5,
+    "business_exception": 6,
+    "outbound_sent": 6,
+    "outbound_failed": 6,
+    "job_done": 7,
+    "job_failed": 7,
+}
+DEFAULT_CAUSAL_RANK = 6
+# how far, and over how many records, the story of a document is followed
+STORY_MAX_STEPS = 6
+STORY_MAX_RECORDS = 500
 
 
 class IntegrationAuditEvent(models.Model):
@@ -82,12 +109,52 @@ class IntegrationAuditEvent(models.Model):
     payload_sha256 = fields.Char("Payload SHA-256", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, ondelete="restrict", index=True)
     seal_sequence = fields.Integer(compute="_compute_seal", string="Chain Position")
+    causal_rank = fields.Integer(
+        compute="_compute_causal_rank",
+        help="Order of the event among those of its transaction (same timestamp):"
+        " a job's start, then records created, changed, deleted, then outcomes.",
+    )
+    description = fields.Char(
+        compute="_compute_description",
+        help="The summary with field labels instead of technical names.",
+    )
+    res_model_label = fields.Char("Document Type", compute="_compute_res_model_label")
     event_hash = fields.Char(compute="_compute_seal")
     chain_hash = fields.Char(compute="_compute_seal")
 
     def _compute_details_html(self):
         for event in self:
-            event.details_html = self._render_details(event.details)
+            event.details_html = self._render_details(event.details, event.res_model)
+
+    def _compute_causal_rank(self):
+        for event in self:
+            event.causal_rank = CAUSAL_RANKS.get(event.event_type, DEFAULT_CAUSAL_RANK)
+
+    def _compute_description(self):
+        for event in self:
+            event.description = event._describe()
+
+    def _compute_res_model_label(self):
+        for event in self:
+            model = event.res_model
+            event.res_model_label = (
+                self.env[model]._description if model and model in self.env else model
+            )
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # the causal rank is a function of the stored event type: sortable in SQL
+        # without a column, which an append-only, sealed table could not gain
+        if fname != "causal_rank":
+            return super()._field_to_sql(alias, fname, query, flush)
+        event_type = super()._field_to_sql(alias, "event_type", query, flush)
+        return SQL(
+            "(CASE %s ELSE %s END)",
+            SQL(" ").join(
+                SQL("WHEN %s = %s THEN %s", event_type, code, rank)
+                for code, rank in CAUSAL_RANKS.items()
+            ),
+            DEFAULT_CAUSAL_RANK,
+        )
 
     def _compute_seal(self):
         seals = self.env["integration.audit.seal"].sudo().search([("event_id", "in", self.ids)])
@@ -143,13 +210,58 @@ class IntegrationAuditEvent(models.Model):
 
     @api.model
     def action_trace_records(self, records):
-        """Events of every unit of work that touched ``records``, oldest first."""
-        self._check_audit_group("integration_audit.group_audit_viewer", _("open audit traces"))
+        """The story of ``records``, oldest first, across correlation IDs.
+
+        The events of the records and of every record their story leads to
+        (see ``_audit_related_records``: an order's receipts, bills and
+        payments), and the events of each unit of work that touched one of them.
+        """
+        self._check_audit_group(AUDIT_VIEWER, _("open audit traces"))
         if not isinstance(records, models.BaseModel):
             raise UserError(_("records: a trace is opened from the records' Action menu."))
-        events = self.search([("res_model", "=", records._name), ("res_id", "in", records.ids)])
+        # the caller may read the documents he starts from; the story behind them
+        # is followed as superuser (see _audit_related_records)
+        records.check_access("read")
+        story = self._story_records(records.sudo())
+        events = self.search(self._story_domain(story)) if story else self.browse()
         cids = sorted(set(events.mapped("correlation_id")) - {False})
-        return self._action_trace(cids, events)
+        action = self._action_trace(cids, events, group=False)
+        if len(records) == 1:
+            action["name"] = _("Audit Trail: %(record)s", record=records.display_name)
+        return action
+
+    @api.model
+    def _story_records(self, records):
+        """{model: set of ids}: ``records`` and those their story leads to, step by step."""
+        story = {}
+        frontier = [records]
+        for _step in range(STORY_MAX_STEPS):
+            following = []
+            for batch in frontier:
+                new_ids = set(batch.exists().ids) - story.get(batch._name, set())
+                if not new_ids:
+                    continue
+                story.setdefault(batch._name, set()).update(new_ids)
+                if sum(len(ids) for ids in story.values()) >= STORY_MAX_RECORDS:
+                    return story
+                following.extend(
+                    related
+                    for related in batch.browse(sorted(new_ids))._audit_related_records()
+                    if related
+                )
+            if not following:
+                break
+            frontier = following
+        return story
+
+    @api.model
+    def _story_domain(self, story):
+        return expression.OR(
+            [
+                [("res_model", "=", model), ("res_id", "in", sorted(ids))]
+                for model, ids in sorted(story.items())
+            ]
+        )
 
     @api.model
     def _check_audit_group(self, group_xmlid, what):
@@ -169,7 +281,7 @@ class IntegrationAuditEvent(models.Model):
         )
 
     @api.model
-    def _action_trace(self, correlation_ids, events):
+    def _action_trace(self, correlation_ids, events, group=True):
         domain = ["|", ("id", "in", events.ids), ("correlation_id", "in", correlation_ids)]
         return {
             "type": "ir.actions.act_window",
@@ -184,7 +296,8 @@ class IntegrationAuditEvent(models.Model):
                 (False, "form"),
             ],
             "domain": domain,
-            "context": {"search_default_group_by_correlation": len(correlation_ids) > 1},
+            # a document's story is one timeline; grouping would split it per unit of work
+            "context": {"search_default_group_by_correlation": group and len(correlation_ids) > 1},
         }
 
     # ------------------------------------------------------------------
@@ -498,8 +611,41 @@ class IntegrationAuditEvent(models.Model):
     # Rendering
     # ------------------------------------------------------------------
 
+    def _describe(self):
+        """The summary, with the labels of the fields a record event changed."""
+        self.ensure_one()
+        changes = self._changes()
+        if (
+            self.event_type in ("record_changed", "config_change")
+            and changes
+            and ((self.summary or "").startswith("Changed"))
+        ):
+            labels = [self._field_label(self.res_model, c.get("field")) for c in changes]
+            return _("Changed %(fields)s", fields=", ".join(labels))
+        if self.event_type == "record_created" or (self.summary or "") == "Created":
+            return _("Created")
+        if self.event_type == "record_deleted":
+            return _("Deleted")
+        return self.summary
+
+    def _changes(self):
+        try:
+            details = json.loads(self.details or "null")
+        except ValueError:
+            return []
+        changes = details.get("changes") if isinstance(details, dict) else None
+        return [c for c in changes if isinstance(c, dict)] if isinstance(changes, list) else []
+
     @api.model
-    def _render_details(self, details_text):
+    def _field_label(self, model_name, field_name):
+        """The field's label in the user's language; its technical name when unknown."""
+        if not model_name or model_name not in self.env or not field_name:
+            return field_name or ""
+        field = self.env[model_name]._fields.get(field_name)
+        return field._description_string(self.env) if field else field_name
+
+    @api.model
+    def _render_details(self, details_text, model_name=None):
         if not details_text:
             return False
         try:
@@ -512,7 +658,7 @@ class IntegrationAuditEvent(models.Model):
         rows = Markup("").join(
             Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>")
             % (
-                change.get("field"),
+                self._field_label(model_name, change.get("field")),
                 self._render_value(change.get("old")),
                 self._render_value(change.get("new")),
             )

@@ -2,6 +2,7 @@ from . import (
     test_access_rights,
     test_append_only,
     test_audit_rules,
+    test_audit_story,
     test_audit_switch,
     test_chain,
     test_chain_anchor,

@@ -45,3 +45,7 @@ class IntegrationAuditTestRecord(models.Model):
     critical = fields.Boolean()
     document = fields.Binary(attachment=False)
     token = fields.Char(groups="base.group_system")
+
+    def _audit_related_records(self):
+        # a test record's story goes on to its children, as an order's to its receipts
+        return [*super()._audit_related_records(), self.child_ids]

@@ -1,6 +1,7 @@
 import hmac
 import json
 
+import psycopg2
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, http
@@ -116,6 +117,37 @@ class IntegrationGatewayController(http.Controller):
         return request.make_response(
             json.dumps({"status": "ok"}),
             headers=[("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+        )
+
+    @http.route(
+        "/integration/v1/health/ready",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def health_ready(self, **_kwargs):
+        """Ready: the database answers and every lane heartbeats (503 otherwise), so a
+        load balancer stops routing to a node whose queue cannot process."""
+        env = self._env()
+        try:
+            ready, body = env["integration.queue.health"]._readiness()
+        except psycopg2.Error as error:
+            env.cr.rollback()
+            ready, body = (
+                False,
+                {
+                    "status": "not_ready",
+                    "database": "unavailable",
+                    "reasons": [f"database: {type(error).__name__}"],
+                },
+            )
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        if not ready:
+            headers.append(("Retry-After", "10"))
+        return request.make_response(
+            json.dumps(body), headers=headers, status=200 if ready else 503
         )
 
     @http.route(

@@ -3,6 +3,7 @@ from odoo.http import request
 from odoo.modules.module import get_manifest
 
 from .. import openapi
+from ..models.integration_message_type import MEDIA_TYPES
 
 
 def build_openapi_document(env):
@@ -20,6 +21,7 @@ def build_openapi_document(env):
                 record.description or "",
                 record.schema or "",
                 record.direction,
+                MEDIA_TYPES.get(record.payload_format, "application/json"),
             )
             for record in message_types
         ],

@@ -1,5 +1,6 @@
 from . import (
     integration_cached_config,
+    integration_demo,
     integration_gateway,
     integration_gateway_rejection,
     integration_job,
@@ -9,5 +10,8 @@ from . import (
     integration_partner_secret,
     integration_ping,
     integration_queue_counter,
+    integration_queue_dead_letter,
+    integration_queue_health,
+    integration_queue_lane,
     integration_queue_stat,
 )

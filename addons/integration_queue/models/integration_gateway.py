@@ -16,6 +16,7 @@ from odoo.addons.integration_audit.correlation import (
 
 from .. import payload_schema, secret_box, signing
 from .integration_message import scoped_ordering_key
+from .integration_message_type import MEDIA_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ class IntegrationGateway(models.AbstractModel):
         self._check_rate_limit(partner)
         self._check_webhook_id(headers["webhook-id"])
         type_info = self._check_message_type(partner, message_type)
-        data = self._parse(body)
+        self._check_payload_format(type_info, headers.get("content-type"))
+        data = self._parse(body, type_info.payload_format)
         try:
             self._validate(type_info.schema, data)
             self._check_scope(partner, message_type, data)
@@ -158,12 +160,30 @@ class IntegrationGateway(models.AbstractModel):
         )
 
     def _check_content_type(self, content_type):
-        mimetype = (content_type or "").split(";")[0].strip().lower()
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
+        if not self._payload_format_of(content_type):
             raise GatewayRejection(
                 415,
                 "unsupported_media_type",
-                "Content-Type must be application/json",
+                "Content-Type must be application/json (application/edi-x12 for X12 types)",
+                field="Content-Type",
+            )
+
+    @api.model
+    def _payload_format_of(self, content_type):
+        """The payload format a Content-Type announces (json, x12), or None."""
+        mimetype = (content_type or "").split(";")[0].strip().lower()
+        if mimetype == "application/json" or mimetype.endswith("+json"):
+            return "json"
+        return {media: code for code, media in MEDIA_TYPES.items()}.get(mimetype)
+
+    def _check_payload_format(self, type_info, content_type):
+        """415 when the body is not in the message type's format (known once authenticated)."""
+        expected = type_info.payload_format or "json"
+        if self._payload_format_of(content_type) != expected:
+            raise GatewayRejection(
+                415,
+                "unsupported_media_type",
+                f"Content-Type must be {MEDIA_TYPES[expected]} for this message type",
                 field="Content-Type",
             )
 
@@ -263,7 +283,18 @@ class IntegrationGateway(models.AbstractModel):
                 headers={"Retry-After": retry_after},
             )
 
-    def _parse(self, body):
+    def _parse(self, body, payload_format="json"):
+        if payload_format != "json":
+            # the type's handler reads and validates the text (X12 answers with a 997)
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text = "\x00"
+            if "\x00" in text:  # PostgreSQL text cannot hold a NUL
+                raise GatewayRejection(
+                    400, "malformed_payload", "the body is not UTF-8 text", field="body"
+                )
+            return text
         try:
             return payload_schema.parse_json(body)
         except payload_schema.PayloadError as error:
@@ -306,7 +337,7 @@ class IntegrationGateway(models.AbstractModel):
         """
         ordering_field = type_info.ordering_key_field
         ordering_key = None
-        if ordering_field and data.get(ordering_field) not in (None, ""):
+        if ordering_field and isinstance(data, dict) and data.get(ordering_field) not in (None, ""):
             # one partner's stream in one company: never another partner's
             ordering_key = scoped_ordering_key(
                 partner["id"], partner["company_id"], f"{ordering_field}={data[ordering_field]}"
@@ -654,4 +685,5 @@ class IntegrationGateway(models.AbstractModel):
                 f" {values.get('latency_sum_ms', 0) / 1000:.3f}"
             )
             out.append(f'integration_queue_latency_seconds_count{{lane="{lane}"}} {count}')
+        out += self.env["integration.queue.health"]._metrics_lines()
         return "\n".join(out) + "\n"

@@ -10,9 +10,10 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.integration_audit.correlation import get_correlation_id, outbound_headers
 
-from .. import outbound, registry, signing
+from .. import outbound, registry, signing, transports
 from ..exceptions import BusinessError, DeferJob, RetryableError
 from .integration_job import MANAGER_GROUP, USER_GROUP, check_group
+from .integration_message_type import MEDIA_TYPES
 
 MESSAGE_STATES = [
     ("received", "Received"),
@@ -252,7 +253,10 @@ class IntegrationMessage(models.Model):
             )
 
     def _payload_json(self):
+        """The payload as its handler takes it: parsed JSON, or the text of another format."""
         self.ensure_one()
+        if self.message_type_id.sudo().payload_format not in (False, "json"):
+            return self.payload or ""
         return json.loads(self.payload or "{}")
 
 
@@ -325,7 +329,8 @@ class IntegrationMessageDelivery(models.Model):
     def _send_outbound(
         self, partner, message_type_code, payload, records=None, external_id=None, ordering_key=None
     ):
-        """Queue ``payload`` (a JSON-able dict) for delivery to ``partner``.
+        """Queue ``payload`` (a JSON-able dict, or the text of an X12 message type) for
+        delivery to ``partner``.
 
         The webhook-id (``external_id``) stays the same across retries so that
         the partner can deduplicate. Return the outbound message.
@@ -337,7 +342,10 @@ class IntegrationMessageDelivery(models.Model):
         )
         if not message_type:
             raise UserError(_("Unknown outbound message type %s.", message_type_code))
-        body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        if isinstance(payload, str):
+            body = payload
+        else:
+            body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         with registry.write_guard():
             message = self.sudo().create(
                 {
@@ -378,6 +386,9 @@ class IntegrationMessageDelivery(models.Model):
             raise BusinessError(
                 _("Partner %s has no outbound endpoint.", partner.code), field="outbound_url"
             )
+        transport = self._get_transport()
+        if transport is not None:
+            return self._deliver_to_broker(transport)
         secret = partner._signing_secret()
         if not secret:
             raise BusinessError(_("Partner %s has no valid signing secret.", partner.code))
@@ -386,7 +397,9 @@ class IntegrationMessageDelivery(models.Model):
             signing.sign_headers(secret, self.external_id, body),
             **outbound_headers(self.env, self.correlation_id),
         )
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = MEDIA_TYPES.get(
+            self.message_type_id.sudo().payload_format, "application/json"
+        )
         params = self.env["ir.config_parameter"].sudo()
         timeout = float(params.get_param("integration_queue.outbound_timeout", "10"))
         policy = self._outbound_policy()
@@ -436,6 +449,110 @@ class IntegrationMessageDelivery(models.Model):
                 body=outbound.excerpt(response.text, EXCERPT_LENGTH),
             )
         )
+
+    def _get_transport(self):
+        """The transport module of the partner's broker channel; None for the HTTP webhook."""
+        self.ensure_one()
+        return transports.get_transport(self.partner_id.outbound_channel)
+
+    def _deliver_to_broker(self, transport):
+        """Publish the message on the partner's broker; the same outcomes as a webhook:
+        delivered and audited, retried (broker unreachable, circuit counted) or refused."""
+        self.ensure_one()
+        partner = self.partner_id
+        channel = partner.outbound_channel
+        try:
+            config = self._prepare_broker_config(transport)
+            result = transport.publish(config, [self._prepare_broker_message()])[0]
+        except transports.MissingLibrary as error:
+            raise BusinessError(
+                _("Partner %(partner)s: %(reason)s", partner=partner.code, reason=str(error)),
+                field="outbound_channel",
+            ) from None
+        except outbound.BlockedDestination as error:
+            raise BusinessError(
+                _(
+                    "Partner %(partner)s: the broker is not allowed: %(reason)s",
+                    partner=partner.code,
+                    reason=str(error),
+                ),
+                field="outbound_url",
+            ) from None
+        except transports.BrokerUnavailable as error:
+            raise self._retryable(partner, str(error)) from None
+        if isinstance(result.error, transports.BrokerRefused):
+            raise BusinessError(
+                _(
+                    "Partner %(partner)s: the broker refused the message: %(reason)s",
+                    partner=partner.code,
+                    reason=outbound.excerpt(str(result.error), EXCERPT_LENGTH),
+                ),
+                field="outbound_url",
+            )
+        if result.error is not None or not result.sent:
+            raise self._retryable(partner, str(result.error or "not published"))
+        partner._circuit_success()
+        self.env["integration.audit.event"].sudo()._log(
+            "outbound_sent",
+            _(
+                "Published to %(partner)s on %(channel)s%(duplicate)s",
+                partner=partner.code,
+                channel=transports.CHANNELS[channel][0],
+                duplicate=_(" (duplicate, already stored)") if result.duplicate else "",
+            ),
+            records=self,
+            payload=(self.payload or "").encode("utf-8"),
+            partner_code=partner.code,
+        )
+        return {"channel": channel, "duplicate": result.duplicate}
+
+    def _prepare_broker_config(self, transport):
+        """The transport's Config from the partner, its URL checked against the policy."""
+        partner = self.partner_id.sudo()
+        channel = partner.outbound_channel
+        params = self.env["ir.config_parameter"].sudo()
+        timeout = float(params.get_param("integration_queue.outbound_timeout", "10"))
+        endpoint = transports.resolve(channel, partner.outbound_url, self._outbound_policy())
+        common = {
+            "endpoint": endpoint,
+            "username": partner.broker_username or "",
+            "password": partner._broker_password(),
+            "timeout": timeout,
+        }
+        if channel == "amqp":
+            return transport.Config(exchange=partner.broker_exchange, **common)
+        return transport.Config(
+            subject_prefix=partner.broker_subject_prefix,
+            stream=partner.broker_stream or "",
+            **common,
+        )
+
+    def _prepare_broker_message(self):
+        """The outbound message as a transport sends it."""
+        self.ensure_one()
+        return transports.Message(
+            message_id=self.external_id,
+            event_type=self.message_type,
+            body=(self.payload or "").encode("utf-8"),
+            correlation_id=self.correlation_id or "",
+            content_type=MEDIA_TYPES.get(
+                self.message_type_id.sudo().payload_format, "application/json"
+            ),
+            facility=self._broker_facility(),
+        )
+
+    def _broker_facility(self):
+        """The facility the event is about (its payload's ``facility``), else the company."""
+        self.ensure_one()
+        facility = None
+        if self.message_type_id.sudo().payload_format in (False, "json"):
+            try:
+                payload = json.loads(self.payload or "{}")
+            except ValueError:
+                payload = None
+            if isinstance(payload, dict) and isinstance(payload.get("facility"), str):
+                facility = payload["facility"]
+        return facility or self.company_id.name
 
     @api.model
     def _outbound_policy(self):

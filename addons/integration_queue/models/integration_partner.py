@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config
 
-from .. import signing
+from .. import outbound, secret_box, signing, transports
 from .integration_job import MANAGER_GROUP, USER_GROUP, check_group
 
 CIRCUIT_STATES = [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")]
@@ -51,7 +52,54 @@ class IntegrationPartner(models.Model):
         domain=[("direction", "=", "outbound")],
         help="Outbound message types sent to this partner.",
     )
-    outbound_url = fields.Char("Outbound Endpoint", tracking=True, always_audited=True)
+    # where outbound events go: today's signed webhook, or the partner's message broker
+    outbound_channel = fields.Selection(
+        [
+            ("http", "HTTP Webhook"),
+            ("amqp", "RabbitMQ (AMQP 0-9-1)"),
+            ("nats", "NATS JetStream"),
+        ],
+        default="http",
+        required=True,
+        tracking=True,
+        always_audited=True,
+    )
+    outbound_url = fields.Char(
+        "Outbound Endpoint",
+        tracking=True,
+        always_audited=True,
+        help="HTTP Webhook: https://...; RabbitMQ: amqps://host:5671/vhost;"
+        " NATS JetStream: tls://host:4222. Never credentials in the URL.",
+    )
+    broker_exchange = fields.Char(
+        "Exchange",
+        tracking=True,
+        always_audited=True,
+        help="RabbitMQ topic exchange (declared durable). Routing key:"
+        " <event type>.<facility code or company>.",
+    )
+    broker_subject_prefix = fields.Char(
+        "Subject Prefix",
+        tracking=True,
+        always_audited=True,
+        help="NATS subject: <prefix>.<event type>, e.g. hcsc.inventory.availability.",
+    )
+    broker_stream = fields.Char(
+        "Stream",
+        tracking=True,
+        always_audited=True,
+        help="JetStream stream expected to store the subjects (optional): a subject"
+        " captured by another stream is refused.",
+    )
+    broker_username = fields.Char("Broker User", tracking=True, always_audited=True)
+    # write-only: encrypted into a column the ORM does not know, never read back
+    broker_password = fields.Char(
+        compute="_compute_broker_password",
+        inverse="_inverse_broker_password",
+        help="Stored encrypted; never shown again. NATS without a user: the token.",
+    )
+    broker_password_set = fields.Boolean(compute="_compute_broker_password")
+    broker_warning = fields.Char(compute="_compute_broker_warning")
     rate_limit = fields.Integer(
         "Rate Limit (per minute)",
         default=600,
@@ -68,10 +116,33 @@ class IntegrationPartner(models.Model):
 
     _sql_constraints = [("code_unique", "UNIQUE(code)", "A partner code is unique.")]
 
+    def init(self):
+        if not self.env.su:
+            raise AccessError(_("Only the server sets up the partner table."))
+        self.env.cr.execute(
+            "ALTER TABLE integration_partner ADD COLUMN IF NOT EXISTS broker_ciphertext text"
+        )
+
     @api.depends("secret_ids.expires_at")
     def _compute_secret_count(self):
         for partner in self:
             partner.secret_count = len(partner.secret_ids.filtered("is_valid"))
+
+    def _compute_broker_password(self):
+        self.env.cr.execute(
+            "SELECT id FROM integration_partner"
+            " WHERE id = ANY(%s) AND broker_ciphertext IS NOT NULL",
+            [[pid for pid in self._origin.ids if isinstance(pid, int)]],
+        )
+        stored = {row[0] for row in self.env.cr.fetchall()}
+        for partner in self:
+            partner.broker_password = False
+            partner.broker_password_set = partner._origin.id in stored
+
+    @api.depends("outbound_channel")
+    def _compute_broker_warning(self):
+        for partner in self:
+            partner.broker_warning = transports.library_missing(partner.outbound_channel) or False
 
     def _compute_message_count(self):
         counts = dict(
@@ -81,6 +152,21 @@ class IntegrationPartner(models.Model):
         )
         for partner in self:
             partner.message_count = counts.get(partner, 0)
+
+    def _inverse_broker_password(self):
+        for partner in self.filtered("broker_password"):
+            partner._store_broker_password(partner.broker_password)
+
+    @api.constrains(
+        "outbound_channel",
+        "outbound_url",
+        "broker_exchange",
+        "broker_subject_prefix",
+        "broker_stream",
+    )
+    def _check_outbound_channel(self):
+        for partner in self.filtered(lambda p: p.outbound_channel in transports.CHANNELS):
+            partner._check_broker_settings()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -147,6 +233,18 @@ class IntegrationPartner(models.Model):
             "context": {"default_partner_id": self.id, "default_secret": plaintext},
         }
 
+    def action_clear_broker_password(self):
+        """Forget the stored broker password."""
+        self.ensure_one()
+        check_group(self.env, MANAGER_GROUP, _("Clearing a broker password"))
+        self.check_access("write")
+        self.env.cr.execute(
+            "UPDATE integration_partner SET broker_ciphertext = NULL WHERE id = %s", [self.id]
+        )
+        self.invalidate_recordset(["broker_password", "broker_password_set"])
+        self._log_broker_password_change(_("Broker password cleared"))
+        return True
+
     def action_view_messages(self):
         """The messages of this partner."""
         self.ensure_one()
@@ -174,6 +272,68 @@ class IntegrationPartner(models.Model):
             .sudo()
             ._get_all_with_expiry(partner.id),
         }
+
+    def _store_broker_password(self, plaintext):
+        """Encrypt and keep the broker password (write access to the partner checked)."""
+        self.ensure_one()
+        check_group(self.env, MANAGER_GROUP, _("Setting a broker password"))
+        self.check_access("write")
+        try:
+            ciphertext = secret_box.encrypt(config.get(secret_box.CONFIG_OPTION), plaintext)
+        except secret_box.MissingKeyError as error:
+            raise UserError(
+                _("broker_password: the password was not stored: %(reason)s", reason=str(error))
+            ) from None
+        self.env.cr.execute(
+            "UPDATE integration_partner SET broker_ciphertext = %s WHERE id = %s",
+            [ciphertext, self.id],
+        )
+        self.invalidate_recordset(["broker_password", "broker_password_set"])
+        self._log_broker_password_change(_("Broker password changed"))
+
+    def _log_broker_password_change(self, summary):
+        self.env["integration.audit.event"].sudo()._log("config_change", summary, records=self)
+        self.message_post(body=summary)
+
+    def _broker_password(self):
+        """The stored broker password, decrypted (empty when none is stored)."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT broker_ciphertext FROM integration_partner WHERE id = %s", [self.id]
+        )
+        row = self.env.cr.fetchone()
+        if not (row and row[0]):
+            return ""
+        return secret_box.decrypt(config.get(secret_box.CONFIG_OPTION), row[0])
+
+    def _check_broker_settings(self):
+        """Refuse a broker channel whose URL, exchange, subject or stream cannot work."""
+        self.ensure_one()
+        channel = self.outbound_channel
+        if self.outbound_url:
+            try:
+                transports.parse_url(channel, self.outbound_url, allow_insecure=True)
+            except outbound.BlockedDestination as error:
+                raise ValidationError(_("outbound_url: %(reason)s", reason=str(error))) from None
+        if channel == "amqp" and not transports.NAME_PATTERN.match(self.broker_exchange or ""):
+            raise ValidationError(
+                _(
+                    "broker_exchange: RabbitMQ needs an exchange name of letters, digits,"
+                    " '-', '_', '.' or ':' (at most 200)."
+                )
+            )
+        if channel == "nats":
+            if not transports.SUBJECT_PREFIX_PATTERN.match(self.broker_subject_prefix or ""):
+                raise ValidationError(
+                    _(
+                        "broker_subject_prefix: NATS needs a subject prefix of dot-separated"
+                        " words of letters, digits, '-' or '_' (no wildcards, no spaces)."
+                    )
+                )
+            if self.broker_stream and not transports.STREAM_PATTERN.match(self.broker_stream):
+                raise ValidationError(
+                    _("broker_stream: a stream name has letters, digits, '-' or '_' only.")
+                )
 
     def _signing_secret(self):
         """The newest valid secret (outbound requests are signed with it)."""

@@ -5,28 +5,22 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from odoo_test_helper import FakeModelLoader
+
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tools import SQL, config
+
+from odoo.addons.integration_audit.tests.common import thread_env
 
 from .. import registry, secret_box, signing
 
 TEST_KEY = secret_box.generate_key()
-PING_JOB = ("integration.ping", "_job_ping")
-
-
-@contextlib.contextmanager
-def allow_job_targets(pool, *pairs):
-    """Let jobs also run ``pairs`` of (model, method) inside the block.
-
-    For tests that need a job touching a record of a core model (e.g. to meet a
-    row lock); production code declares its targets with ``@job_target``.
-    """
-    previous = registry.routes(pool)
-    setattr(pool, registry.POOL_ATTR, previous.with_targets(*pairs))
-    try:
-        yield
-    finally:
-        setattr(pool, registry.POOL_ATTR, previous)
+# the test handler's message type and job targets (tests/models.py)
+TEST_TYPE = "test.queue.record"
+TEST_HANDLER = "integration.queue.test.handler"
+ECHO_JOB = (TEST_HANDLER, "_job_echo")
+# a plain table of the runner tests, which need a committed row other sessions see
+CONTENDED_TABLE = "integration_queue_test_contended"
 
 
 def set_jobs(jobs, **values):
@@ -164,6 +158,158 @@ class QueueMixin:
 
 class QueueCase(QueueMixin, TransactionCase):
     pass
+
+
+class FakeModelsMixin:
+    """Give a test class the models of tests/models.py: a handler, job targets and
+    records of its own, so that no test borrows ``integration.ping`` or a business model.
+
+    Call ``_load_fake_models()`` in ``setUpClass`` before creating records; the
+    registry and the queue's routes are restored when the class is done, also when
+    its set-up fails.
+    """
+
+    # a package of their own: the loader rebuilds every model of the package it is
+    # given and runs their init(), whose DDL (integration.job's CREATE INDEX IF NOT
+    # EXISTS) would lock integration_job until the end of the test's transaction,
+    # blocking the runner tests' other sessions
+    FAKE_PACKAGE = "odoo.addons.integration_queue_test_models.tests"
+    FAKE_MODELS = (
+        "IntegrationQueueTestRecord",
+        "IntegrationQueueTestCall",
+        "IntegrationQueueTestHandler",
+        "IntegrationQueueTestHandlerExtension",
+    )
+
+    @classmethod
+    def _load_fake_models(cls, class_names=None):
+        """Load the classes ``class_names`` of tests/models.py (default ``FAKE_MODELS``).
+
+        The registry's set-up runs the models' ``_register_hook``, which rebuilds
+        the queue's routes: the test handler and job targets are allowed.
+        """
+        classes = cls._prepare_fake_models(class_names)
+        cls.loader.update_registry(classes)
+
+    @classmethod
+    def _prepare_fake_models(cls, class_names=None):
+        """Back the registry up, arrange its restoration; return the classes to load."""
+        cls.loader = FakeModelLoader(cls.env, cls.FAKE_PACKAGE)
+        cls.loader.backup_registry()
+        # imported here, after the backup, so that the registry forgets them again
+        from . import models as fake_models  # noqa: PLC0415
+
+        classes = [getattr(fake_models, name) for name in class_names or cls.FAKE_MODELS]
+        cls.fake_model_names = {klass._name or klass._inherit for klass in classes}
+        # class cleanups rather than tearDownClass: they also run when setUpClass
+        # fails later on, and before TransactionCase's (LIFO); the routes are
+        # rebuilt without the fake models, and last, nothing of them may be left
+        # for the test classes that follow
+        cls.addClassCleanup(cls._check_fake_models_removed)
+        cls.addClassCleanup(registry.reset, cls.registry)
+        cls.addClassCleanup(cls.loader.restore_registry)
+        return classes
+
+    @classmethod
+    def _create_contended_table(cls):
+        """Create, committed, the plain table that jobs of ``_job_set_contended`` update.
+
+        For tests whose jobs run in sessions of their own (a fake model's table would
+        exist in the test's transaction only). After the class, the table is dropped
+        and the committed jobs naming the fake handler are removed.
+        """
+        cls.addClassCleanup(cls._drop_contended_table)
+        with thread_env(cls.registry) as env:
+            env.cr.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS %s (id serial PRIMARY KEY, value varchar)",
+                    SQL.identifier(CONTENDED_TABLE),
+                )
+            )
+
+    @classmethod
+    def _drop_contended_table(cls):
+        with thread_env(cls.registry) as env:
+            env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(CONTENDED_TABLE)))
+            jobs = env["integration.job"].search([("model_name", "=", TEST_HANDLER)])
+            with registry.write_guard():
+                jobs.unlink()
+
+    def contended_row(self, env, value="initial"):
+        """Insert a row of the contended table with ``env``'s cursor; return its id."""
+        env.cr.execute(
+            SQL(
+                "INSERT INTO %s (value) VALUES (%s) RETURNING id",
+                SQL.identifier(CONTENDED_TABLE),
+                value,
+            )
+        )
+        return env.cr.fetchone()[0]
+
+    def contended_value(self, env, row_id):
+        env.cr.execute(
+            SQL("SELECT value FROM %s WHERE id = %s", SQL.identifier(CONTENDED_TABLE), row_id)
+        )
+        return env.cr.fetchone()[0]
+
+    @classmethod
+    def _check_fake_models_removed(cls):
+        left = cls.fake_model_names & set(cls.registry)
+        if left:
+            raise AssertionError("fake models left in the registry: %s" % sorted(left))
+        routes = registry.routes(cls.registry)
+        targets = {model for model, _method in routes.targets}
+        if routes.handler(TEST_TYPE) or targets & cls.fake_model_names:
+            raise AssertionError("the queue still routes to the fake models")
+
+
+class FakeQueueCase(FakeModelsMixin, QueueCase):
+    """A queue test whose partner sends ``test.queue.record``, handled by the fake handler.
+
+    The message type is the test's own: lane ``critical``, 3 attempts, ordered by
+    the payload's ``stream``.
+    """
+
+    @classmethod
+    def _setup_env(cls):  # pylint: disable=missing-return
+        super()._setup_env()
+        cls._load_fake_models()
+
+    @classmethod
+    def _setup_records(cls):  # pylint: disable=missing-return
+        super()._setup_records()
+        cls.test_type = cls.env["integration.message.type"].create(
+            {
+                "code": TEST_TYPE,
+                "name": "Queue test",
+                "lane": "critical",
+                "max_attempts": 3,
+                "ordering_key_field": "stream",
+                "schema": json.dumps(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "note": {"type": "string", "maxLength": 200},
+                            "stream": {"type": "string", "maxLength": 64},
+                            "ref": {"type": "string", "maxLength": 64},
+                            "outcome": {"enum": ["business", "technical"]},
+                        },
+                        "additionalProperties": False,
+                    }
+                ),
+            }
+        )
+        cls.partner.message_type_ids = [(4, cls.test_type.id)]
+        cls.TestRecord = cls.env["integration.queue.test.record"]
+        cls.TestCall = cls.env["integration.queue.test.call"]
+
+    def receive_test(self, body, **kwargs):
+        """Hand a signed ``test.queue.record`` message to the gateway; return the Answer."""
+        return self.receive(body, message_type=TEST_TYPE, **kwargs)
+
+    def handled(self):
+        """External ids of the messages the test handler completed, in call order."""
+        return self.TestCall.search([]).mapped("message_id.external_id")
 
 
 class QueueHttpCase(QueueMixin, HttpCase):

@@ -2,11 +2,11 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .. import signing
-from .common import QueueCase, set_jobs
+from .common import TEST_TYPE, FakeQueueCase, set_jobs
 
 
 @tagged("post_install", "-at_install")
-class TestFairness(QueueCase):
+class TestFairness(FakeQueueCase):
     """One partner's failing stream never holds back another's; formats fail closed."""
 
     @classmethod
@@ -17,7 +17,7 @@ class TestFairness(QueueCase):
                 "code": "TEST-OTHER",
                 "name": "Other partner",
                 "rate_limit": 1000,
-                "message_type_ids": [(6, 0, cls.ping_type.ids)],
+                "message_type_ids": [(6, 0, cls.test_type.ids)],
             }
         )
         cls.other_secret = signing.generate_secret()
@@ -25,11 +25,15 @@ class TestFairness(QueueCase):
 
     def receive_other(self, body, msg_id):
         return self.receive(
-            body, msg_id=msg_id, secret=self.other_secret, partner_code=self.other.code
+            body,
+            message_type=TEST_TYPE,
+            msg_id=msg_id,
+            secret=self.other_secret,
+            partner_code=self.other.code,
         )
 
     def test_same_ordering_value_of_two_partners_are_two_streams(self):
-        self.receive({"stream": "ward-1", "fail": "technical"}, msg_id="msg_fair_a")
+        self.receive_test({"stream": "ward-1", "outcome": "technical"}, msg_id="msg_fair_a")
         self.receive_other({"stream": "ward-1", "note": "b"}, msg_id="msg_fair_b")
         failing = self.message("msg_fair_a").job_ids
         other = self.env["integration.message"].search([("external_id", "=", "msg_fair_b")])
@@ -42,7 +46,7 @@ class TestFairness(QueueCase):
         self.assertEqual(other.state, "done")
 
     def test_retrying_job_at_the_head_does_not_block_the_lane(self):
-        self.receive({"fail": "technical"}, msg_id="msg_head")
+        self.receive_test({"outcome": "technical"}, msg_id="msg_head")
         head = self.message("msg_head").job_ids
         self.run_jobs()
         self.assertEqual(head.state, "pending")
@@ -55,18 +59,18 @@ class TestFairness(QueueCase):
         self.assertEqual(head.attempts, 1)  # not run again before its eta
 
     def test_formats_are_enforced(self):
-        self.env["integration.message.type"].browse(self.ping_type.id).sudo().write(
+        self.env["integration.message.type"].browse(self.test_type.id).sudo().write(
             {
                 "schema": '{"type": "object", "properties": {'
                 '"note": {"type": "string", "format": "date-time"},'
                 '"stream": {"type": "string", "format": "email"}}}'
             }
         )
-        bad = self.receive({"note": "yesterday"})
+        bad = self.receive_test({"note": "yesterday"})
         self.assertEqual(bad.status, 400)
         self.assertEqual(bad.body["error"]["field"], "note")
-        self.assertEqual(self.receive({"stream": "not-an-address"}).status, 400)
-        self.assertEqual(self.receive({"note": "2026-01-31T10:00:00Z"}).status, 202)
+        self.assertEqual(self.receive_test({"stream": "not-an-address"}).status, 400)
+        self.assertEqual(self.receive_test({"note": "2026-01-31T10:00:00Z"}).status, 202)
 
     def test_format_without_checker_fails_closed(self):
         with self.assertRaises(ValidationError):

@@ -2,22 +2,35 @@ import threading
 import time
 
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
 
 from odoo.addons.integration_audit.tests.common import thread_env
 
-from .common import PING_JOB, allow_job_targets, set_jobs
+from .common import CONTENDED_TABLE, ECHO_JOB, TEST_HANDLER, FakeModelsMixin, set_jobs
 
 
 @tagged("post_install", "-at_install")
-class TestLaneRunner(TransactionCase):
-    """The cron entry point commits per batch, so it runs on cursors of its own here."""
+class TestLaneRunner(FakeModelsMixin, TransactionCase):
+    """The cron entry point commits per batch, so it runs on cursors of its own here.
+
+    Jobs run the fake handler's targets; what they touch in other sessions is a
+    plain table of this class, created and dropped with committed cursors.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the handler only: a model with a table of its own would exist in this
+        # test's transaction alone, which the runner's sessions cannot see
+        cls._load_fake_models(("IntegrationQueueTestHandler",))
+        cls._create_contended_table()
 
     def _enqueue_noops(self, count, lane="bulk"):
         with thread_env(self.registry) as env:
             jobs = env["integration.job"].browse()
             for _index in range(count):
                 jobs |= env["integration.job"]._enqueue(
-                    *PING_JOB, lane=lane, name="runner-test-noop"
+                    *ECHO_JOB, lane=lane, name="runner-test-noop"
                 )
             return jobs.ids
 
@@ -47,6 +60,51 @@ class TestLaneRunner(TransactionCase):
             env["integration.job"]._cron_run_lane("bulk", time_budget=60)
         self.assertEqual(set(self._states(ids)), {"done"})
 
+    def test_a_second_runner_of_the_lane_costs_no_job(self):
+        """Two runners of one lane add to the same counter rows: the second one met
+        the first's update, failed to serialise and lost the rest of its batch."""
+        ids = self._enqueue_noops(3)
+        company_id = self.env.company.id
+        with thread_env(self.registry) as env:
+            env["integration.job"]._bump_counters("bulk", [("done", 0.01, company_id)])
+
+        def processed(cr):
+            cr.execute(
+                "SELECT COALESCE(sum(value), 0) FROM integration_queue_counter"
+                " WHERE lane = 'bulk' AND name = 'processed'"
+            )
+            return cr.fetchone()[0]
+
+        holder = self.registry.cursor()
+        try:
+            before = processed(holder)
+            # the other runner's counters, not yet committed
+            holder.execute(
+                "UPDATE integration_queue_counter SET value = value + 1"
+                " WHERE lane = 'bulk' AND name = 'processed'"
+            )
+            outcome = {}
+
+            def run_lane():
+                with thread_env(self.registry) as env:
+                    outcome["done"] = env["integration.job"]._cron_run_lane("bulk", time_budget=60)
+
+            runner = threading.Thread(target=run_lane)
+            runner.start()
+            self._wait_for_lock_waiter(holder)
+            holder.commit()
+            runner.join(60)
+        finally:
+            holder.close()
+        self.assertGreaterEqual(outcome.get("done", 0), 3)
+        self.assertEqual(set(self._states(ids)), {"done"})
+        with thread_env(self.registry) as env:
+            self.assertGreaterEqual(processed(env.cr), before + 1 + 3)
+            leased = env["integration.job"].search_count(
+                [("id", "in", ids), ("lease_pid", "!=", False)]
+            )
+            self.assertEqual(leased, 0)
+
     def test_purge_removes_old_done_jobs_and_keeps_dead_ones(self):
         ids = self._enqueue_noops(3)
         with thread_env(self.registry) as env:
@@ -68,24 +126,25 @@ class TestLaneRunner(TransactionCase):
     def test_lock_conflict_is_retried_soon(self):
         """A job that meets a concurrent update fails to serialise and is retried within
         seconds (not after a partner-outage backoff)."""
-        with allow_job_targets(self.registry, ("res.partner", "write")):
-            self._check_lock_conflict_is_retried_soon()
-
-    def _check_lock_conflict_is_retried_soon(self):
         with thread_env(self.registry) as env:
-            partner = env["res.partner"].create({"name": "Contended"})
+            row_id = self.contended_row(env)
             job = env["integration.job"]._enqueue(
-                "res.partner",
-                "write",
-                record_ids=partner.ids,
-                kwargs={"vals": {"ref": "from the job"}},
+                TEST_HANDLER,
+                "_job_set_contended",
+                kwargs={"row_id": row_id, "value": "from the job"},
                 lane="bulk",
                 name="contended",
             )
-            partner_id, job_id = partner.id, job.id
+            job_id = job.id
         holder = self.registry.cursor()
         try:
-            holder.execute("UPDATE res_partner SET ref = 'held' WHERE id = %s", [partner_id])
+            holder.execute(
+                SQL(
+                    "UPDATE %s SET value = 'held' WHERE id = %s",
+                    SQL.identifier(CONTENDED_TABLE),
+                    row_id,
+                )
+            )
             outcome = {}
 
             def run_job():
@@ -111,7 +170,7 @@ class TestLaneRunner(TransactionCase):
         with thread_env(self.registry) as env:
             job = env["integration.job"].browse(job_id)
             self.assertEqual(job.state, "done")
-            self.assertEqual(env["res.partner"].browse(partner_id).ref, "from the job")
+            self.assertEqual(self.contended_value(env, row_id), "from the job")
 
     def _wait_for_lock_waiter(self, holder, timeout=30):
         """Return once another session of this database waits on a row lock."""

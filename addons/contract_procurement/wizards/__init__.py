@@ -1,0 +1,1 @@
+from . import purchase_order_off_contract_reason

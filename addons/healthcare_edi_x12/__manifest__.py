@@ -1,0 +1,21 @@
+{
+    "name": "Healthcare EDI X12",
+    "summary": "Supplier EDI in ANSI X12 (850/855/856/810/997) with GS1 GLN identities",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Purchase",
+    "website": "https://github.com/hcsc-odoo/healthcare-supply-chain",
+    "author": "Healthcare Supply Chain Contributors",
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["contract_procurement", "healthcare_inventory_sync", "integration_queue"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/integration_message_type.xml",
+        "views/x12_document_views.xml",
+        "views/x12_ship_notice_views.xml",
+        "views/x12_identity_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/healthcare_edi_x12_demo.xml"],
+    "installable": True,
+}
