@@ -18,6 +18,7 @@ import psycopg2
 from psycopg2 import sql
 
 from odoo import fields, sql_db
+
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
 _logger = logging.getLogger(__name__)

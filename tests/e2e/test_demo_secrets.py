@@ -86,3 +86,22 @@ def test_secrets_file_signs_a_ping_the_server_accepts(fresh_db, tmp_path):
         # a secret that is not in the file is refused
         forged = Partner([content["base_url"]], "DEMO-EHR", partners["DEMO-HOSP-N"])
         assert forged.post("integration.ping", {"note": "forged"}).status_code == 401
+
+
+def test_secrets_file_is_the_owners_only_whatever_lies_in_the_folder(tmp_path):
+    """A left-over world-readable file or a planted symlink next to it changes nothing."""
+    target = tmp_path / "demo-partner-secrets.json"
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("untouched")
+    (tmp_path / "demo-partner-secrets.json.tmp").symlink_to(elsewhere)
+    target.write_text("{}")
+    target.chmod(0o644)
+    demo_secrets.write_secrets_file(target, "http://127.0.0.1:8069", "db", {"DEMO": "whsec_x"})
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["partners"] == {"DEMO": "whsec_x"}
+    assert elsewhere.read_text() == "untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "demo-partner-secrets.json",
+        "demo-partner-secrets.json.tmp",
+        "elsewhere.txt",
+    ]

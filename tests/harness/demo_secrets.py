@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from . import odoo_env
@@ -51,12 +52,18 @@ def write_secrets_file(path, base_url, database, secrets):
         "inbound_url": f"{base_url}/integration/v1/inbound/<message type>",
         "partners": secrets,
     }
-    partial = path.with_name(path.name + ".tmp")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(content, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    partial.replace(path)
+    # a fresh file of our own (mkstemp: O_EXCL, mode 0600, never a left-over or a
+    # symlink someone placed), then renamed over the old one
+    descriptor, partial = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(content, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -219,7 +219,10 @@ class PurchaseOrder(models.Model):
         """What holds a confirmed order's bills or the supplier's answer."""
         self.ensure_one()
         notes = []
-        held = self.invoice_ids.filtered(lambda m: m.match_state == "exception")
+        # the reader may read the order (checked by Odoo for this computed field), not
+        # necessarily accounting: a warehouse user opening it from a receipt. The bills'
+        # names and match state are all that is shown of them.
+        held = self.sudo().invoice_ids.filtered(lambda m: m.match_state == "exception")
         if held:
             notes.append(
                 Markup(

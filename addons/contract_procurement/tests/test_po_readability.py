@@ -79,9 +79,13 @@ class TestOffContractDialog(ReadabilityMixin, ProcurementCase):
         )
         self.assertEqual(order.confirmation_status, "to_approve")
         asked = self.approval_activities(order).user_id
-        managers = self.env.ref(PROCUREMENT_MANAGER).users.filtered(
-            lambda user: user.active and order.company_id in user.company_ids
-        ) - self.odoobot - self.buyer
+        managers = (
+            self.env.ref(PROCUREMENT_MANAGER).users.filtered(
+                lambda user: user.active and order.company_id in user.company_ids
+            )
+            - self.odoobot
+            - self.buyer
+        )
         # a team is asked, at most a few of its members: the demo database has more
         self.assertTrue(0 < len(asked) <= MAX_APPROVERS_ASKED)
         self.assertLessEqual(asked, managers)
@@ -250,6 +254,29 @@ class TestApprovalRouting(ReadabilityMixin, ProcurementCase):
         )
         self.assertEqual(confirmed, ready)
 
+    def test_warehouse_user_reads_the_status_of_a_billed_order(self):
+        """Stock users read orders (from their receipts), not bills: the banner names the
+        held bills without opening accounting to them."""
+        order = self.buyer_order(supplier=self.supplier, qty=10, price=10.0)
+        order.button_confirm()
+        vals = dict(order.order_line._prepare_account_move_line(), quantity=10)
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.supplier.id,
+                "ref": "READ-STOCK",
+                "invoice_date": self.day(0),
+                "invoice_line_ids": [Command.create(vals)],
+            }
+        )
+        bill._run_three_way_match()
+        self.assertEqual(bill.match_state, "exception")
+        self.env.invalidate_all()
+        [values] = order.with_user(self.stock_user).read(["confirmation_status", "status_banner"])
+        self.assertIn("three-way match", str(values["status_banner"]))
+        with self.assertRaises(AccessError):
+            bill.with_user(self.stock_user).read(["match_state"])
+
     def test_every_role_that_reads_orders_reads_their_status_and_lines(self):
         order = self.buyer_order(qty=300)  # off contract, held by the approval rule
         for user in (self.clerk, self.finance, self.stock_user, self.buyer):
@@ -302,17 +329,42 @@ class TestOffContractDialogRpc(ReadabilityMixin, ProcurementHttpCase):
 
     def test_company_b_buyer_cannot_give_a_reason_for_a_company_a_order(self):
         order = self.buyer_order()
-        [wizard_id] = self.rpc(
+        # not even the dialog: its creation would tell him the order exists
+        self.assertRefused(
+            "AccessError",
             self.buyer_b,
             "purchase.order.off.contract.reason",
             "create",
             [{"order_id": order.id, "reason": "other"}],
         )
-        self.assertRefused(
-            "AccessError",
-            self.buyer_b,
+        self.assertFalse(order.off_contract_reason)
+
+    def test_a_dialog_is_its_creators_only(self):
+        """Odoo 18 no longer keeps wizard records to their creator: a rule does."""
+        order = self.buyer_order()
+        [wizard_id] = self.rpc(
+            self.buyer,
             "purchase.order.off.contract.reason",
-            "action_confirm",
-            [wizard_id],
+            "create",
+            [{"order_id": order.id, "reason": "stockout", "note": "patient need"}],
         )
+        for user in (self.buyer_b, self.purchase_manager):
+            with self.subTest(user=user.login):
+                found = self.rpc(user, "purchase.order.off.contract.reason", "search", [])
+                self.assertNotIn(wizard_id, found)
+                self.assertRefused(
+                    "AccessError",
+                    user,
+                    "purchase.order.off.contract.reason",
+                    "write",
+                    [wizard_id],
+                    {"note": "tampered"},
+                )
+                self.assertRefused(
+                    "AccessError",
+                    user,
+                    "purchase.order.off.contract.reason",
+                    "action_confirm",
+                    [wizard_id],
+                )
         self.assertFalse(order.off_contract_reason)

@@ -18,6 +18,16 @@ class PurchaseOrderOffContractReason(models.TransientModel):
         "purchase.order.line", compute="_compute_off_contract_line_ids", string="Off-contract Lines"
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # a dialog for an order the caller may change: never a way to learn which orders
+        # of other companies exist, or to leave a reason on them
+        orders = self.env["purchase.order"].browse(
+            [vals["order_id"] for vals in vals_list if vals.get("order_id")]
+        )
+        orders.check_access("write")
+        return super().create(vals_list)
+
     @api.depends("order_id")
     def _compute_off_contract_line_ids(self):
         for wizard in self:

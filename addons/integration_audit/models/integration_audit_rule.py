@@ -115,14 +115,23 @@ class IntegrationAuditRule(models.Model):
             if not rule.active:
                 rule.action_id.unlink()
                 continue
+            # The action belongs to the audit event model and is only bound to the
+            # audited one: Odoo runs a server action on the records of its own model
+            # only for users who may write them, and an auditor reads. The records are
+            # the bound model's active ids; action_trace_records checks they are readable.
+            model = rule.model_id.model
             vals = {
                 "name": _("Audit Trace"),
-                "model_id": rule.model_id.id,
+                "model_id": self.env["ir.model"]._get_id("integration.audit.event"),
                 "binding_model_id": rule.model_id.id,
                 "binding_view_types": "form,list",
                 "state": "code",
                 "groups_id": [(6, 0, [self.env.ref("integration_audit.group_audit_viewer").id])],
-                "code": "action = env['integration.audit.event'].action_trace_records(records)",
+                "code": (
+                    "action = env['integration.audit.event'].action_trace_records("
+                    f"env[{model!r}].browse(env.context.get('active_ids')"
+                    " or env.context.get('active_id') or []))"
+                ),
             }
             if rule.action_id:
                 rule.action_id.write(vals)

@@ -106,3 +106,34 @@ class TestAuditStory(FakeModelsMixin, AuditCase):
         events, _action = self.trail(record, user=viewer)
         self.assertEqual(set(events.mapped("correlation_id")), {"unit-restricted"})
         self.assertEqual(events.mapped("res_id"), [record.id])
+
+    def test_read_only_auditor_opens_the_trace_from_the_action_menu(self):
+        """Odoo runs a server action on its model's records only for users who may write
+        them: the trace action belongs to the audit events, bound to the audited model."""
+        record = self.in_unit("unit-read-only")[RECORD].create({"name": "Read only"})
+        self.env["ir.rule"].create(
+            {
+                "name": "test: story records are read-only",
+                "model_id": self.env["ir.model"]._get_id(RECORD),
+                "domain_force": "[(0, '=', 1)]",
+                "perm_read": False,
+                "perm_write": True,
+                "perm_create": False,
+                "perm_unlink": False,
+            }
+        )
+        auditor = new_test_user(
+            self.env,
+            login="story_read_only",
+            groups="base.group_user,integration_audit.group_audit_viewer",
+        )
+        with self.assertRaises(AccessError):
+            record.with_user(auditor).write({"name": "changed"})
+        action = (
+            self.rule.action_id.with_user(auditor)
+            .with_context(active_model=RECORD, active_id=record.id, active_ids=[record.id])
+            .run()
+        )
+        events = self.env["integration.audit.event"].with_user(auditor).search(action["domain"])
+        self.assertEqual(events.mapped("res_id"), [record.id])
+        self.assertEqual(self.rule.action_id.binding_model_id.model, RECORD)

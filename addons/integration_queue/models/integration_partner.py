@@ -293,7 +293,9 @@ class IntegrationPartner(models.Model):
 
     def _log_broker_password_change(self, summary):
         self.env["integration.audit.event"].sudo()._log("config_change", summary, records=self)
-        self.message_post(body=summary)
+        # a log note, not a message: message_post refuses an author without an e-mail
+        for partner in self:
+            partner._message_log(body=summary)
 
     def _broker_password(self):
         """The stored broker password, decrypted (empty when none is stored)."""

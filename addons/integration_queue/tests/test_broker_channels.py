@@ -249,6 +249,19 @@ class TestBrokerPartnerSettings(QueueCase):
             self.partner.with_user(user).write({"broker_password": "x"})
         self.assertFalse(self.partner.broker_password_set)
 
+    def test_manager_without_an_email_address_sets_a_broker_password(self):
+        manager = new_test_user(
+            self.env,
+            login="iq_broker_manager_no_mail",
+            groups="base.group_user,integration_queue.group_integration_manager",
+        )
+        manager.partner_id.email = False
+        self.partner.with_user(manager).write({"broker_password": "s3cret-pass"})
+        self.assertTrue(self.partner.broker_password_set)
+        self.partner.with_user(manager).action_clear_broker_password()
+        self.assertFalse(self.partner.broker_password_set)
+        self.assertIn("Broker password", " ".join(self.partner.message_ids.mapped("body")))
+
     def test_broker_settings_are_checked_on_save(self):
         with self.assertRaisesRegex(ValidationError, "outbound_url: .*no credentials"):
             self.partner.write(
