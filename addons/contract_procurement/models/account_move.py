@@ -495,13 +495,13 @@ class AccountMove(models.Model):
         prices in the order line's unit, refunds negative."""
         self.ensure_one()
         lines = self.invoice_line_ids.filtered("purchase_line_id")
+        # other lines of this bill on the same order line bill it too: split lines add up
+        # (grouped once: a 1,000-line bill compared every line with every other)
+        by_order_line = lines.grouped("purchase_line_id")
         prepared = []
         for line in lines:
             order_line = line.purchase_line_id
-            # other lines of this bill on the same order line bill it too: split lines add up
-            siblings = (lines - line).filtered(
-                lambda rec, ol=order_line: rec.purchase_line_id == ol
-            )
+            siblings = by_order_line[order_line] - line
             posted = order_line.invoice_lines.filtered(
                 lambda rec: rec.move_id != self and rec.move_id.state == "posted"
             )

@@ -339,6 +339,18 @@ class TestOffContractDialogRpc(ReadabilityMixin, ProcurementHttpCase):
         )
         self.assertFalse(order.off_contract_reason)
 
+    def test_asking_approvers_needs_the_right_to_change_the_order(self):
+        """action_request_approval reads the approvers as superuser: only after checking
+        that the caller may change the order (another company's buyer, a warehouse user
+        who only reads orders)."""
+        order = self.buyer_order(qty=300)
+        for user in (self.buyer_b, self.stock_user):
+            with self.subTest(user=user.login):
+                self.assertRefused(
+                    "AccessError", user, "purchase.order", "action_request_approval", [order.id]
+                )
+        self.assertFalse(self.approval_activities(order))
+
     def test_a_dialog_is_its_creators_only(self):
         """Odoo 18 no longer keeps wizard records to their creator: a rule does."""
         order = self.buyer_order()
